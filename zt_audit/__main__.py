@@ -1,0 +1,3 @@
+from zt_audit.cli.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Analyses over an inventory that several checks share (images, RBAC, policies, mesh)."""

@@ -1,0 +1,238 @@
+"""The ``zt-audit`` command line."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zt_audit import __version__
+from zt_audit.cli.environment import Environment, configure_logging
+from zt_audit.engine.config import ScanConfig
+from zt_audit.engine.model import Severity
+from zt_audit.engine.registry import Registry, discover
+from zt_audit.errors import UsageError, ZtAuditError
+from zt_audit.exitcodes import ExitStatus
+
+app = typer.Typer(
+    name="zt-audit",
+    help="Measure how close a Kubernetes cluster is to zero trust, with evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+checks_app = typer.Typer(help="List and explain the checks.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+
+# The environment of the running command; main() replaces it for tests.
+_ENV: list[Environment] = []
+
+
+def env() -> Environment:
+    return _ENV[-1] if _ENV else Environment.from_process()
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _split_ids(values: list[str] | None) -> list[str]:
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+def load_registry(checks_dirs: Sequence[Path] = ()) -> Registry:
+    return discover(checks_dirs)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        env().stdout.write(f"zt-audit {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Manifest files or folders (.yaml, .yml, .json); '-' reads stdin."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(help="Exit 1 when the overall score is below SCORE (or there is none).",
+                     metavar="SCORE", min=0, max=100),
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(help="Exit 1 when a check of at least this severity fails."),
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option(help="Run only these check IDs (comma-separated).")
+    ] = None,
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Skip these check IDs (comma-separated).")
+    ] = None,
+    checks_dir: Annotated[
+        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+    ] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="Settings file (YAML).")
+    ] = None,
+    allowed_registry: Annotated[
+        list[str] | None,
+        typer.Option(help="Trusted registry or repository prefix (repeatable)."),
+    ] = None,
+    exclude_namespace: Annotated[
+        list[str] | None,
+        typer.Option(help="Leave a namespace out of scope, besides kube-system and friends."),
+    ] = None,
+    bundle_is_complete: Annotated[
+        bool,
+        typer.Option(help="The input holds every object of the cluster: absent means none."),
+    ] = False,
+    max_findings: Annotated[
+        int, typer.Option(help="Findings shown per check in the terminal summary.", min=0)
+    ] = 5,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Scan manifests and report the zero-trust posture they evidence."""
+    from zt_audit.cli.scan_command import ScanRequest, run_scan_command
+
+    configure_logging(verbose, env().stderr)
+    config = ScanConfig.from_file(config_file) if config_file else ScanConfig()
+    excluded = (*config.excluded_namespaces, *(exclude_namespace or ()))
+    config = config.with_overrides(
+        allowed_registries=tuple(allowed_registry) if allowed_registry else None,
+        excluded_namespaces=tuple(dict.fromkeys(excluded)),
+        bundle_is_complete=True if bundle_is_complete else None,
+    )
+    if not paths:
+        raise UsageError("no input: give manifest files or folders, or '-' for stdin")
+    request = ScanRequest(
+        paths=paths,
+        output_format=output_format.value,
+        output=output,
+        fail_under=fail_under,
+        fail_on=fail_on,
+        select=_split_ids(select),
+        skip=_split_ids(skip),
+        checks_dirs=checks_dir or [],
+        config=config,
+        max_findings=max_findings,
+    )
+    raise typer.Exit(run_scan_command(request, env()))
+
+
+@checks_app.command("list")
+def checks_list(
+    checks_dir: Annotated[
+        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """List every registered check."""
+    from zt_audit.cli.catalogue import print_catalogue
+
+    raise typer.Exit(print_catalogue(load_registry(checks_dir or []), output_format.value, env()))
+
+
+@checks_app.command("show")
+def checks_show(
+    check_id: Annotated[str, typer.Argument(metavar="ID", help="A check ID such as RT-05.")],
+    checks_dir: Annotated[
+        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+    ] = None,
+) -> None:
+    """Print one check's full documentation."""
+    from zt_audit.cli.catalogue import print_check
+
+    raise typer.Exit(print_check(load_registry(checks_dir or []).get(check_id), env()))
+
+
+@app.command("explain-scoring")
+def explain_scoring() -> None:
+    """Explain how scores and maturity stages are computed."""
+    from zt_audit.cli.catalogue import SCORING_EXPLANATION
+
+    env().stdout.write(SCORING_EXPLANATION)
+
+
+@app.command()
+def schema(
+    kind: Annotated[
+        str, typer.Argument(help="'report' or 'check' (a check definition).")
+    ] = "report",
+) -> None:
+    """Print the JSON Schema of the JSON report (or of check definitions)."""
+    import json
+
+    from zt_audit.engine.definitions import definition_schema
+    from zt_audit.report.document import report_schema
+
+    schemas = {"report": report_schema, "check": definition_schema}
+    if kind not in schemas:
+        raise UsageError(f"unknown schema {kind!r}: choose 'report' or 'check'")
+    env().stdout.write(json.dumps(schemas[kind](), indent=2) + "\n")
+
+
+def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
+    """Run the command line and return the exit status; never raises."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    environment = environment or Environment.from_process()
+    debug = "--debug" in args
+    command = typer.main.get_command(app)
+    _ENV.append(environment)
+    try:
+        # Commands end by raising typer.Exit with their status; usage errors exit 2.
+        command.main(args=args, prog_name="zt-audit", standalone_mode=True)
+    except SystemExit as done:
+        return _exit_code(done.code)
+    except ZtAuditError as error:
+        environment.stderr.write(f"zt-audit: error: {_one_line(str(error))}\n")
+        if debug:
+            traceback.print_exc(file=environment.stderr)
+        return ExitStatus.USAGE_ERROR
+    except KeyboardInterrupt:
+        environment.stderr.write("zt-audit: interrupted\n")
+        return 130
+    except Exception as error:  # the last line of defence: one line, exit 3
+        environment.stderr.write(
+            f"zt-audit: internal error: {type(error).__name__}: {_one_line(str(error))} "
+            "(rerun with --debug for the traceback)\n"
+        )
+        if debug:
+            traceback.print_exc(file=environment.stderr)
+        return ExitStatus.INTERNAL_ERROR
+    finally:
+        _ENV.pop()
+    return ExitStatus.OK
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return ExitStatus.OK
+    if isinstance(code, int):
+        return code
+    return ExitStatus.USAGE_ERROR
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

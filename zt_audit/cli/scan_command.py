@@ -1,0 +1,105 @@
+"""``zt-audit scan``: load, check, score, report, gate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zt_audit.cli.environment import Environment
+from zt_audit.engine.config import ScanConfig
+from zt_audit.engine.model import Severity
+from zt_audit.engine.registry import discover
+from zt_audit.errors import UsageError
+from zt_audit.exitcodes import ExitStatus
+from zt_audit.inventory import load_inventory
+from zt_audit.report.document import build_report, render_json
+from zt_audit.report.terminal import render_terminal
+from zt_audit.scan import ScanOutcome, run_scan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanRequest:
+    paths: list[str]
+    output_format: str = "table"
+    output: Path | None = None
+    fail_under: float | None = None
+    fail_on: Severity | None = None
+    select: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    checks_dirs: list[Path] = field(default_factory=list)
+    config: ScanConfig = field(default_factory=ScanConfig)
+    max_findings: int = 5
+
+
+def run_scan_command(request: ScanRequest, env: Environment) -> int:
+    # Resolve checks before reading input, so that a bad --select fails fast.
+    registry = discover(request.checks_dirs).select(request.select, request.skip)
+    inventory = load_inventory(request.paths, stdin=env.stdin)
+    for problem in inventory.errors:
+        env.stderr.write(f"zt-audit: {problem}\n")
+    for problem in inventory.warnings:
+        log.warning("%s", problem)
+    outcome = run_scan(inventory, registry, request.config)
+    report = build_report(outcome)
+    _write_report(report, request, env)
+    return _exit_status(outcome, request, env)
+
+
+def _write_report(report: dict, request: ScanRequest, env: Environment) -> None:
+    if request.output_format == "json":
+        text = render_json(report)
+        if request.output is None:
+            env.stdout.write(text)
+            return
+        _write_file(request.output, text)
+        render_terminal(report, env.err, max_findings=request.max_findings)
+        return
+    if request.output is not None:
+        with _open(request.output) as stream:
+            render_terminal(report, env.console(stream), max_findings=request.max_findings)
+        return
+    render_terminal(report, env.out, max_findings=request.max_findings)
+
+
+def _open(path: Path):
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write report: {error.strerror}") from error
+
+
+def _write_file(path: Path, text: str) -> None:
+    with _open(path) as stream:
+        stream.write(text)
+
+
+def _exit_status(outcome: ScanOutcome, request: ScanRequest, env: Environment) -> int:
+    status = ExitStatus.OK
+    if request.fail_under is not None:
+        overall = outcome.scorecard.overall_score
+        if overall is None:
+            env.stderr.write(
+                "zt-audit: gate failed: no overall score (not enough observable evidence)\n"
+            )
+            status = ExitStatus.GATE_FAILED
+        elif overall < request.fail_under:
+            env.stderr.write(
+                f"zt-audit: gate failed: overall score {overall:.1f} is below "
+                f"{request.fail_under:g}\n"
+            )
+            status = ExitStatus.GATE_FAILED
+    if request.fail_on is not None:
+        failing = outcome.failing(request.fail_on)
+        if failing:
+            ids = ", ".join(item.check.id for item in failing)
+            env.stderr.write(
+                f"zt-audit: gate failed: {len(failing)} check(s) of severity "
+                f"{request.fail_on.value} or worse failed: {ids}\n"
+            )
+            status = ExitStatus.GATE_FAILED
+    if outcome.inventory.errors:
+        return ExitStatus.USAGE_ERROR
+    return status

@@ -1,0 +1,1 @@
+"""The check engine: definitions, registry, context and runner."""

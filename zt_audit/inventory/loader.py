@@ -1,0 +1,313 @@
+"""Reading Kubernetes objects from files, folders and standard input.
+
+The loader is the first thing that touches untrusted text, so it is defensive: binary
+files, bad encodings, alias bombs and absurd nesting are refused with a one-line reason,
+and a broken document never costs the objects already read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from zt_audit.inventory.locate import Locator, Origin
+from zt_audit.inventory.model import InputProblem, Inventory, Resource
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+# Limits well beyond any real manifest and well below what would hurt the machine.
+MAX_DEPTH = 200
+MAX_EXPANDED_NODES = 2_000_000
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+class _Loader(yaml.CSafeLoader):
+    """YAML 1.1 safe loading, but timestamps and binary stay text, as in JSON."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:binary", SafeConstructor.construct_yaml_str)
+
+
+@dataclass
+class LoadResult:
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    locator: Locator = field(default_factory=Locator)
+    sources: list[str] = field(default_factory=list)
+
+
+def load_inventory(paths: Iterable[str], *, stdin: TextIO | None = None) -> Inventory:
+    """Read every path (``-`` is standard input) into one inventory."""
+    result = LoadResult()
+    for path in paths:
+        if path == STDIN:
+            stream = stdin if stdin is not None else sys.stdin
+            _load_stdin(stream, result)
+        else:
+            for file in _expand(Path(path), result):
+                _load_file(file, result)
+    resources = _deduplicate(result.resources, result.problems)
+    description = ", ".join(result.sources) if result.sources else "no input"
+    return Inventory(
+        resources, locator=result.locator, problems=result.problems, description=description
+    )
+
+
+def _expand(path: Path, result: LoadResult) -> Iterator[Path]:
+    """Files under ``path`` with a manifest suffix, sorted, hidden folders skipped."""
+    result.sources.append(str(path))
+    if path.is_file():
+        yield path
+        return
+    if not path.exists():
+        result.problems.append(InputProblem(str(path), None, "no such file or directory"))
+        return
+    if not path.is_dir():
+        result.problems.append(InputProblem(str(path), None, "not a regular file or directory"))
+        return
+    found: list[Path] = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            Path(root, name) for name in files if name.lower().endswith(MANIFEST_SUFFIXES)
+        )
+    yield from sorted(found)
+
+
+def _load_stdin(stream: TextIO, result: LoadResult) -> None:
+    result.sources.append(STDIN_NAME)
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read() if buffer is not None else stream.read().encode("utf-8", "replace")
+    text = _decode(data, STDIN_NAME, result)
+    if text is None:
+        return
+    result.locator.register_text(STDIN_NAME, text)
+    _load_text(text, STDIN_NAME, result)
+
+
+def _load_file(path: Path, result: LoadResult) -> None:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result.problems.append(InputProblem(name, None, f"file too large ({size} bytes)"))
+            return
+        data = path.read_bytes()
+    except OSError as error:
+        result.problems.append(InputProblem(name, None, f"cannot read: {error.strerror}"))
+        return
+    text = _decode(data, name, result)
+    if text is None:
+        return
+    result.locator.register_path(name, path)
+    _load_text(text, name, result)
+
+
+def _decode(data: bytes, name: str, result: LoadResult) -> str | None:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" in data[:8192]:
+        result.problems.append(InputProblem(name, None, "binary file, not YAML or JSON"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        result.problems.append(
+            InputProblem(name, line, f"not valid UTF-8 (byte 0x{data[error.start]:02x})")
+        )
+        return None
+
+
+def _load_text(text: str, name: str, result: LoadResult) -> None:
+    loader = _Loader(text)
+    index = 0
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark or error.context_mark
+                line = mark.line + 1 if mark is not None else None
+                reason = (error.problem or error.context or "invalid YAML").strip()
+                result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
+                return  # the parser cannot resynchronise after an error
+            except yaml.YAMLError as error:
+                result.problems.append(InputProblem(name, None, f"invalid YAML: {error}"))
+                return
+            index += 1
+            if node is None:
+                continue
+            problem = _hostile(node)
+            if problem:
+                result.problems.append(InputProblem(name, node.start_mark.line + 1, problem))
+                continue
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError as error:
+                result.problems.append(
+                    InputProblem(name, node.start_mark.line + 1, f"invalid YAML: {error}")
+                )
+                continue
+            _add_document(data, node, name, result)
+    finally:
+        loader.dispose()
+
+
+def _hostile(root: yaml.Node) -> str | None:
+    """Refuse documents that would exhaust memory or recursion downstream.
+
+    A node reached twice is an alias; counting the expanded size with memoisation catches
+    "billion laughs" documents without expanding them.
+    """
+    expanded: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            if expanded[key] > MAX_EXPANDED_NODES:
+                return "document expands to too many nodes (alias bomb?); skipped"
+            continue
+        if key in expanded:
+            continue
+        if depth > MAX_DEPTH:
+            return f"document nested deeper than {MAX_DEPTH} levels; skipped"
+        expanded[key] = 0  # visiting; a cycle would read the 0 and terminate
+        stack.append((node, depth, True))
+        for child in _children(node):
+            if id(child) not in expanded:
+                stack.append((child, depth + 1, False))
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _add_document(data: Any, node: yaml.Node, name: str, result: LoadResult) -> None:
+    line = node.start_mark.line + 1
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        result.problems.append(
+            InputProblem(name, line, "document is not a mapping; skipped", level="warning")
+        )
+        return
+    kind = data.get("kind")
+    items = data.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        _add_list(data, node, name, result)
+        return
+    _add_object(data, node, name, result)
+
+
+def _add_list(data: dict[str, Any], node: yaml.Node, name: str, result: LoadResult) -> None:
+    """``kind: List`` and typed lists (``PodList``) carry their objects in ``items``."""
+    items_node = _mapping_value(node, "items")
+    item_nodes = items_node.value if isinstance(items_node, yaml.SequenceNode) else []
+    list_kind = data["kind"][: -len("List")]
+    list_api_version = data.get("apiVersion")
+    for position, item in enumerate(data["items"]):
+        item_node = item_nodes[position] if position < len(item_nodes) else node
+        if isinstance(item, dict) and list_kind and list_kind != "":
+            # Lists fetched straight from the API leave kind and apiVersion off the items.
+            item.setdefault("kind", list_kind)
+            if isinstance(list_api_version, str):
+                item.setdefault("apiVersion", list_api_version)
+        if not isinstance(item, dict):
+            result.problems.append(
+                InputProblem(
+                    name,
+                    item_node.start_mark.line + 1,
+                    "list item is not a mapping; skipped",
+                    level="warning",
+                )
+            )
+            continue
+        _add_object(item, item_node, name, result)
+
+
+def _add_object(data: dict[str, Any], node: yaml.Node, name: str, result: LoadResult) -> None:
+    line = node.start_mark.line + 1
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if not (isinstance(kind, str) and kind and isinstance(api_version, str) and api_version):
+        result.problems.append(
+            InputProblem(
+                name, line, "not a Kubernetes object (no kind/apiVersion); skipped", "warning"
+            )
+        )
+        return
+    if "metadata" in data and not isinstance(data["metadata"], dict):
+        result.problems.append(
+            InputProblem(name, line, f"{kind}: metadata is not a mapping; skipped", "warning")
+        )
+        return
+    origin = Origin(
+        source=name,
+        line=line,
+        column=node.start_mark.column,
+        start=node.start_mark.index,
+        end=node.end_mark.index,
+    )
+    result.resources.append(Resource(data, origin))
+
+
+def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _deduplicate(resources: list[Resource], problems: list[InputProblem]) -> list[Resource]:
+    """The same object given twice counts once; as with ``kubectl apply``, the last wins."""
+    seen: dict[tuple[str, str, str | None, str], int] = {}
+    kept: list[Resource | None] = []
+    for resource in resources:
+        if resource.name == "<unnamed>":
+            kept.append(resource)
+            continue
+        key = (resource.group, resource.kind, resource.namespace, resource.name)
+        if key in seen:
+            earlier = kept[seen[key]]
+            if earlier is not None and earlier.origin is not None and resource.origin is not None:
+                problems.append(
+                    InputProblem(
+                        resource.origin.source,
+                        resource.origin.line,
+                        f"{resource.ref} also defined at "
+                        f"{earlier.origin.source}:{earlier.origin.line}; the later one is used",
+                        level="warning",
+                    )
+                )
+            kept[seen[key]] = None
+        seen[key] = len(kept)
+        kept.append(resource)
+    return [resource for resource in kept if resource is not None]

@@ -1,0 +1,51 @@
+"""Per-workload posture facts for the report's ``workloads`` list.
+
+Each analysis that knows something about a workload (its network isolation, its mTLS
+mode) adds a key here; the JSON Schema describes every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from zt_audit.engine.context import ScanContext
+from zt_audit.inventory import Workload
+
+PostureSection = Callable[[ScanContext], dict[str, dict[str, Any]]]
+
+
+def _basics(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    facts = {}
+    for workload in ctx.workloads:
+        location = ctx.inventory.locator.locate(workload.resource.origin)
+        facts[_key(workload)] = {
+            "kind": workload.kind,
+            "namespace": workload.namespace,
+            "name": workload.name,
+            "location": {"file": location.source, "line": location.line} if location else None,
+            "service_account": workload.service_account,
+            "host_network": workload.host_network,
+            "containers": sorted(c.name for c in workload.containers()),
+        }
+    return facts
+
+
+def _key(workload: Workload) -> str:
+    return f"{workload.kind}/{workload.namespace}/{workload.name}"
+
+
+# Sections in report order. Analyses append theirs here.
+SECTIONS: list[tuple[str | None, PostureSection]] = [(None, _basics)]
+
+
+def workload_posture(ctx: ScanContext) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for name, section in SECTIONS:
+        for key, facts in section(ctx).items():
+            entry = merged.setdefault(key, {})
+            if name is None:
+                entry.update(facts)
+            else:
+                entry[name] = facts
+    return [merged[key] for key in sorted(merged)]
