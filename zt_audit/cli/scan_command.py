@@ -12,7 +12,8 @@ from zt_audit.engine.model import Severity
 from zt_audit.engine.registry import discover
 from zt_audit.errors import UsageError
 from zt_audit.exitcodes import ExitStatus
-from zt_audit.inventory import load_inventory
+from zt_audit.engine.evidence import EvidenceSources
+from zt_audit.inventory import Inventory, load_inventory
 from zt_audit.report.document import build_report, render_json
 from zt_audit.report.terminal import render_terminal
 from zt_audit.scan import ScanOutcome, run_scan
@@ -37,15 +38,22 @@ class ScanRequest:
 def run_scan_command(request: ScanRequest, env: Environment) -> int:
     # Resolve checks before reading input, so that a bad --select fails fast.
     registry = discover(request.checks_dirs).select(request.select, request.skip)
-    inventory = load_inventory(request.paths, stdin=env.stdin)
+    inventory, evidence = _collect(request, env)
     for problem in inventory.errors:
         env.stderr.write(f"zt-audit: {problem}\n")
     for problem in inventory.warnings:
         log.warning("%s", problem)
-    outcome = run_scan(inventory, registry, request.config)
+    outcome = run_scan(inventory, registry, request.config, evidence)
     report = build_report(outcome)
     _write_report(report, request, env)
     return _exit_status(outcome, request, env)
+
+
+def _collect(request: ScanRequest, env: Environment) -> tuple[Inventory, EvidenceSources]:
+    """The inventory to scan and what could be observed of it."""
+    inventory = load_inventory(request.paths, stdin=env.stdin)
+    evidence = EvidenceSources(mode="manifests", complete=request.config.bundle_is_complete)
+    return inventory, evidence
 
 
 def _write_report(report: dict, request: ScanRequest, env: Environment) -> None:

@@ -1,0 +1,7 @@
+"""Identity and access: IAM-01 to IAM-14."""
+
+from __future__ import annotations
+
+from zt_audit.engine.registry import Implementation
+
+CHECKS: list[Implementation] = []
