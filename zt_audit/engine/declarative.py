@@ -47,7 +47,7 @@ def declarative_evaluator(spec: CheckSpec):
             evaluated=evaluated,
             affected=len(findings),
             unit=unit,
-            clean="all {ratio} comply",
+            clean="every target complies ({ratio})",
             nothing=f"no {unit} to evaluate",
         )
 

@@ -76,7 +76,7 @@ def mutable_tags(ctx: ScanContext) -> CheckResult:
         evaluated=count,
         affected=len(findings),
         unit="containers",
-        clean="all {ratio} use a fixed tag or a digest",
+        clean="every image has a fixed tag or a digest ({ratio})",
         nothing="no container images in scope",
     )
 
@@ -111,7 +111,7 @@ def trusted_registries(ctx: ScanContext) -> CheckResult:
         evaluated=len(images),
         affected=len(findings),
         unit="containers",
-        clean="all {ratio} come from allowed registries",
+        clean="every image comes from an allowed registry ({ratio})",
         nothing="no container images in scope",
         facts={"registries": registries},
     )

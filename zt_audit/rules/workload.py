@@ -156,7 +156,7 @@ def pod_security_admission(ctx: ScanContext) -> CheckResult:
         evaluated=len(levels),
         affected=len(findings),
         unit="namespaces",
-        clean="all {ratio} enforce restricted",
+        clean="every namespace enforces restricted ({ratio})",
         nothing="no namespaces in scope",
         facts={"levels": levels, "engine": engine, "not_observed": unknown},
     )
@@ -185,19 +185,21 @@ def _used(ctx: ScanContext, namespace: str) -> bool:
 
 # RT-05
 
+HOST_NAMESPACES = {"hostPID": "PID", "hostIPC": "IPC", "hostNetwork": "network"}
+
 
 def privileged_and_host_namespaces(ctx: ScanContext) -> CheckResult:
     findings: list[Finding] = []
     for workload in ctx.workloads:
         resource = workload.resource
-        for field in ("hostPID", "hostIPC", "hostNetwork"):
+        for field, shared in HOST_NAMESPACES.items():
             if workload.pod_spec.get(field) is True:
                 findings.append(
                     ctx.finding(
                         resource,
                         workload.path(field),
-                        f"{workload.kind} {workload.key} shares the node's "
-                        f"{field[4:]} namespace ({field}: true)",
+                        f"{workload.kind} {workload.key} shares the node's {shared} namespace "
+                        f"({field}: true)",
                         severity=Severity.HIGH,
                     )
                 )
@@ -233,7 +235,7 @@ def privileged_and_host_namespaces(ctx: ScanContext) -> CheckResult:
         findings,
         evaluated=len(ctx.workloads),
         unit="workloads",
-        clean="none of {ratio} is privileged or shares host namespaces",
+        clean="no workload is privileged or shares host namespaces ({ratio})",
         nothing="no workloads in scope",
     )
 
@@ -257,7 +259,7 @@ def escalation_and_root(ctx: ScanContext) -> CheckResult:
         findings,
         evaluated=len(ctx.workloads),
         unit="workloads",
-        clean="all {ratio} forbid privilege escalation and run as non-root",
+        clean="every workload forbids privilege escalation and runs as non-root ({ratio})",
         nothing="no workloads in scope",
     )
 
@@ -346,7 +348,7 @@ def capabilities(ctx: ScanContext) -> CheckResult:
         findings,
         evaluated=len(ctx.workloads),
         unit="workloads",
-        clean="all {ratio} drop ALL capabilities and add none that are dangerous",
+        clean="every workload drops ALL capabilities and adds none that is dangerous ({ratio})",
         nothing="no workloads in scope",
     )
 
@@ -393,7 +395,7 @@ def host_path_and_port(ctx: ScanContext) -> CheckResult:
         findings,
         evaluated=len(ctx.workloads),
         unit="workloads",
-        clean="none of {ratio} mounts host paths or binds host ports",
+        clean="no workload mounts host paths or binds host ports ({ratio})",
         nothing="no workloads in scope",
     )
     if critical:
@@ -482,7 +484,7 @@ def seccomp_and_apparmor(ctx: ScanContext) -> CheckResult:
         findings,
         evaluated=len(ctx.workloads),
         unit="workloads",
-        clean="all {ratio} run under RuntimeDefault or Localhost seccomp profiles",
+        clean="every container runs a RuntimeDefault or Localhost seccomp profile ({ratio})",
         nothing="no workloads in scope",
     )
 
