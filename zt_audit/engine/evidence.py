@@ -20,7 +20,9 @@ class EvidenceSources:
     """How the inventory was collected, and which kinds could not be."""
 
     mode: str = "manifests"  # manifests, cluster or snapshot
-    complete: bool = False  # manifests only: the bundle holds every object of the cluster
+    # The input holds every object of the cluster. A cluster scan limited to some
+    # namespaces (or a snapshot of one) is not complete: absence there proves nothing.
+    complete: bool = False
     forbidden: dict[str, str] = field(default_factory=dict)  # kind -> missing permission
     missing_apis: set[str] = field(default_factory=set)  # kinds whose API is not served
 
@@ -31,13 +33,15 @@ class EvidenceSources:
             return SourceStatus.AVAILABLE
         if kind in self.missing_apis:
             return SourceStatus.CRD_ABSENT
-        if self.mode == "manifests" and not self.complete:
+        if not self.complete:
             return SourceStatus.NOT_IN_BUNDLE
         return SourceStatus.ABSENT
 
     def describe(self, kind: str, status: SourceStatus) -> str:
         if status is SourceStatus.FORBIDDEN:
             return f"{kind} could not be listed ({self.forbidden[kind]})"
+        if status is SourceStatus.NOT_IN_BUNDLE and self.mode != "manifests":
+            return f"no {kind} objects in the namespaces scanned (scan with -A to see them all)"
         if status is SourceStatus.NOT_IN_BUNDLE:
             return f"no {kind} objects in the input (pass --bundle-is-complete if there are none)"
         if status is SourceStatus.CRD_ABSENT:

@@ -67,6 +67,20 @@ def load_inventory(paths: Iterable[str], *, stdin: TextIO | None = None) -> Inve
     )
 
 
+def load_text(text: str, source: str, *, description: str | None = None) -> Inventory:
+    """Read objects held in memory (a cluster's collection) under the name ``source``."""
+    result = LoadResult(sources=[source])
+    result.locator.register_text(source, text)
+    _load_text(text, source, result)
+    resources = _deduplicate(result.resources, result.problems)
+    return Inventory(
+        resources,
+        locator=result.locator,
+        problems=result.problems,
+        description=description or source,
+    )
+
+
 def _expand(path: Path, result: LoadResult) -> Iterator[Path]:
     """Files under ``path`` with a manifest suffix, sorted, hidden folders skipped."""
     result.sources.append(str(path))
