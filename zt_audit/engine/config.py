@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ class ScanConfig:
     break_glass_subjects: tuple[str, ...] = ()
     mesh_root_namespace: str = "istio-system"
     pillar_weights: dict[str, float] = field(default_factory=dict)
+    # Extra agent signature files, read on top of the built-in ones.
+    signature_files: tuple[str, ...] = ()
+    # The "now" that freshness is judged against (ISO 8601); by default, the newest
+    # timestamp in the input, so that the same input always gives the same report.
+    reference_time: str | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> ScanConfig:
@@ -62,6 +68,10 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise UsageError(f"{where}: {name} must be true or false")
         return value
+    if name == "reference_time":
+        if not isinstance(value, str) or not _is_timestamp(value):
+            raise UsageError(f"{where}: reference_time must be an ISO 8601 timestamp")
+        return value
     if name == "mesh_root_namespace":
         if not isinstance(value, str):
             raise UsageError(f"{where}: {name} must be a string")
@@ -75,3 +85,11 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UsageError(f"{where}: {name} must be a list of strings")
     return tuple(value)
+
+
+def _is_timestamp(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
