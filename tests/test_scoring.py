@@ -1,0 +1,188 @@
+"""The maturity model of the check catalogue, Part 4, recomputed by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli, scan_files
+from zt_audit.engine.model import (
+    Check,
+    CheckResult,
+    CheckSpec,
+    Pillar,
+    Severity,
+    Stage,
+    Status,
+)
+from zt_audit.engine.runner import Evaluated
+from zt_audit.scoring import score
+
+H, M, C, L = Severity.HIGH, Severity.MEDIUM, Severity.CRITICAL, Severity.LOW
+I, A, O = Stage.INITIAL, Stage.ADVANCED, Stage.OPTIMAL
+
+
+def item(
+    check_id: str,
+    severity: Severity,
+    stage: Stage,
+    status: Status,
+    value: float | None = None,
+    *,
+    pillar: Pillar = Pillar.NETWORKS,
+    secondary: tuple[Pillar, ...] = (),
+    upper: Stage | None = None,
+    stage_scores: dict[Stage, float] | None = None,
+) -> Evaluated:
+    spec = CheckSpec(
+        id=check_id,
+        title=check_id,
+        pillar=pillar,
+        severity=severity,
+        stage=stage,
+        upper_stage=upper,
+        description="d",
+        rationale="r",
+        remediation="f",
+        secondary_pillars=secondary,
+    )
+    result = CheckResult(status, "because", score=value, stage_scores=stage_scores)
+    return Evaluated(Check(spec, lambda ctx: result, "test"), result)
+
+
+def worked_example(mtls02: Status, mtls02_score: float | None) -> list[Evaluated]:
+    """Catalogue §4.6: managed EKS, Networks pillar (secondary contributions omitted)."""
+    return [
+        item("NET-01", H, I, Status.PASS),
+        item("NET-08", M, I, Status.PASS),
+        item("MTLS-06", M, I, Status.PASS),
+        item("NET-02", H, A, Status.WARN, 0.85),
+        item("NET-04", H, A, Status.PASS),
+        item("NET-05", M, A, Status.WARN, 0.5),
+        item("NET-06", M, A, Status.FAIL),
+        item("MTLS-01", H, A, Status.PASS),
+        item("MTLS-02", H, A, mtls02, mtls02_score),
+        item("MTLS-03", M, A, Status.PASS),
+    ]
+
+
+def test_catalogue_worked_example_is_initial_and_names_mtls02():
+    networks = score(worked_example(Status.WARN, 0.5)).pillars[Pillar.NETWORKS]
+    advanced = networks.stages[1]
+    assert advanced.pass_ratio == pytest.approx(21.25 / 29)
+    assert networks.stage is Stage.INITIAL
+    assert networks.next_stage_blockers[:3] == ("NET-06", "MTLS-02", "NET-05")
+    # Score: every weight of the pillar, I and A alike.
+    total = 5 + 3 + 3 + 29
+    assert networks.score == pytest.approx(100 * (11 + 21.25) / total)
+
+
+def test_making_the_namespaces_strict_reaches_advanced():
+    networks = score(worked_example(Status.PASS, None)).pillars[Pillar.NETWORKS]
+    assert networks.stages[1].pass_ratio == pytest.approx(23.75 / 29)
+    assert networks.stage is Stage.ADVANCED
+    # No optimal-tagged check exists, so Optimal cannot be evidenced.
+    assert networks.indeterminate_above
+
+
+def test_not_observable_and_not_applicable_never_count_as_pass():
+    evaluated = [
+        item("NET-01", H, I, Status.FAIL),
+        item("NET-02", H, I, Status.NOT_OBSERVABLE),
+        item("NET-03", H, I, Status.NOT_APPLICABLE),
+        item("NET-04", H, I, Status.ERROR),
+    ]
+    networks = score(evaluated).pillars[Pillar.NETWORKS]
+    assert networks.score == 0.0
+    # Observed 5 of the 15 applicable weight (N/A leaves the denominator).
+    assert networks.coverage == pytest.approx(5 / 15)
+
+
+def test_a_pillar_under_30_percent_coverage_is_left_out():
+    evaluated = [
+        item("NET-01", L, I, Status.PASS),
+        item("NET-02", C, I, Status.NOT_OBSERVABLE),
+        item("RT-05", H, I, Status.PASS, pillar=Pillar.APPLICATIONS),
+    ]
+    card = score(evaluated)
+    assert card.pillars[Pillar.NETWORKS].insufficient
+    assert card.in_scope == (Pillar.APPLICATIONS,)
+    assert card.overall_score == 100.0
+
+
+def test_only_evidence_blocking_a_stage_reads_as_indeterminate():
+    evaluated = [
+        item("NET-01", H, I, Status.PASS),
+        item("NET-02", H, I, Status.PASS),
+        item("NET-03", H, A, Status.PASS),
+        item("NET-04", H, A, Status.NOT_OBSERVABLE),
+        item("NET-05", H, A, Status.NOT_OBSERVABLE),
+    ]
+    networks = score(evaluated).pillars[Pillar.NETWORKS]
+    assert networks.stage is Stage.INITIAL
+    assert networks.indeterminate_above
+    assert networks.stage_label == "≥ Initial (higher indeterminate)"
+
+
+def test_a_critical_failure_vetoes_the_stage_whatever_the_average():
+    evaluated = [item(f"NET-{n:02d}", H, I, Status.PASS) for n in range(1, 10)]
+    evaluated.append(item("NET-10", C, I, Status.FAIL))
+    networks = score(evaluated).pillars[Pillar.NETWORKS]
+    assert networks.stages[0].pass_ratio == pytest.approx(45 / 55)
+    assert networks.stages[0].critical_failures == ("NET-10",)
+    assert networks.stage is Stage.TRADITIONAL
+    assert not networks.indeterminate_above
+    assert networks.next_stage_blockers[0] == "NET-10"
+
+
+def test_secondary_pillars_count_half():
+    evaluated = [
+        item("IMG-01", M, I, Status.FAIL, pillar=Pillar.APPLICATIONS, secondary=(Pillar.DEVICES,)),
+        item("RT-01", H, I, Status.PASS, pillar=Pillar.DEVICES),
+    ]
+    devices = score(evaluated).pillars[Pillar.DEVICES]
+    assert [(c.check_id, c.weight) for c in devices.contributions] == [
+        ("IMG-01", 1.5),
+        ("RT-01", 5.0),
+    ]
+    assert devices.score == pytest.approx(100 * 5 / 6.5)
+
+
+def test_dual_tagged_checks_score_each_stage_separately():
+    evaluated = [
+        item("RT-04", H, I, Status.WARN, upper=A, pillar=Pillar.APPLICATIONS,
+             stage_scores={I: 1.0, A: 0.5}),
+        item("RT-06", M, A, Status.PASS, pillar=Pillar.APPLICATIONS),
+    ]
+    apps = score(evaluated).pillars[Pillar.APPLICATIONS]
+    assert apps.stages[0].pass_ratio == 1.0
+    assert apps.stages[1].pass_ratio == pytest.approx((5 * 0.5 + 3) / 8)
+    assert apps.stage is Stage.INITIAL
+
+
+def test_overall_is_the_mean_of_pillars_and_the_lowest_stage():
+    evaluated = [
+        item("NET-01", H, I, Status.PASS),
+        item("RT-05", H, I, Status.FAIL, pillar=Pillar.APPLICATIONS),
+        item("RT-06", H, I, Status.PASS, pillar=Pillar.APPLICATIONS),
+    ]
+    card = score(evaluated)
+    assert card.overall_score == pytest.approx((100 + 50) / 2)
+    assert card.overall_stage is Stage.TRADITIONAL
+    weighted = score(evaluated, {"networks": 3, "applications": 1})
+    assert weighted.overall_score == pytest.approx((300 + 50) / 4)
+
+
+def test_an_empty_input_has_no_score_and_fails_the_score_gate(tmp_path):
+    outcome = scan_files(tmp_path)
+    assert outcome.scorecard.overall_score is None
+    assert outcome.scorecard.overall_stage is None
+    result = run_cli("scan", str(tmp_path), "--fail-under", "10")
+    assert result.code == 1
+    assert "no overall score" in result.stderr
+
+
+def test_irrelevant_input_does_not_score_100(tmp_path):
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"
+    )
+    assert scan_files(tmp_path).scorecard.overall_score is None
