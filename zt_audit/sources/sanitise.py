@@ -1,0 +1,50 @@
+"""Objects as the API returns them, made into what zt-audit keeps.
+
+Lists from the API leave ``kind`` and ``apiVersion`` off their items; ``managedFields``
+is bookkeeping; and ``kubectl.kubernetes.io/last-applied-configuration`` is a verbatim
+copy of the object as last applied, which for a Secret holds its data. None of that is
+kept, from any object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+# Metadata fields worth keeping from a metadata-only Secret.
+SECRET_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "creationTimestamp",
+)
+
+
+def normalise(
+    item: Any, api_version: str, kind: str, *, metadata_only: bool, secret_type: str | None
+) -> dict[str, Any] | None:
+    """The object to keep, or None when the item is not an object at all."""
+    if not isinstance(item, dict):
+        return None
+    metadata = _metadata(item.get("metadata"))
+    if metadata_only:
+        metadata = {k: metadata[k] for k in SECRET_METADATA if k in metadata}
+        kept: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+        if secret_type is not None:
+            kept["type"] = secret_type
+        return kept
+    rest = {k: v for k, v in item.items() if k not in ("apiVersion", "kind", "metadata")}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **rest}
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {}
+    metadata = {k: v for k, v in value.items() if k != "managedFields"}
+    annotations = metadata.get("annotations")
+    if isinstance(annotations, dict) and LAST_APPLIED in annotations:
+        metadata["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return metadata
