@@ -302,7 +302,8 @@ def test_users_extend_the_signatures(tmp_path) -> None:
     outcome = scan_files(manifest, signature_files=(str(signatures),))
     assert (
         result_of(outcome, "RT-01").reason
-        == "runtime detection by ACME Sentinel DaemonSet sec/sentinel (readiness not in the input: no DaemonSet status)"
+        == "runtime detection by ACME Sentinel DaemonSet sec/sentinel "
+        "(readiness not in the input: no DaemonSet status)"
     )
     assert result_of(outcome, "RT-03").status is Status.NOT_OBSERVABLE
 
