@@ -12,6 +12,14 @@ from typing import Annotated
 import typer
 
 from zt_audit import __version__
+from zt_audit.cli.cluster_flags import (
+    AllNamespaces,
+    Context,
+    Kubeconfig,
+    Namespaces,
+    RequestTimeout,
+    live_options,
+)
 from zt_audit.cli.environment import Environment, configure_logging
 from zt_audit.engine.config import ScanConfig
 from zt_audit.engine.model import Severity
@@ -64,7 +72,10 @@ def _root(
 def scan(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Manifest files or folders (.yaml, .yml, .json); '-' reads stdin."),
+        typer.Argument(
+            help="Manifest files or folders (.yaml, .yml, .json), or a snapshot; '-' reads "
+            "stdin. None: scan the current kubeconfig context."
+        ),
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
@@ -108,10 +119,15 @@ def scan(
     max_findings: Annotated[
         int, typer.Option(help="Findings shown per check in the terminal summary.", min=0)
     ] = 5,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespaces = None,
+    all_namespaces: AllNamespaces = False,
+    request_timeout: RequestTimeout = 60.0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
 ) -> None:
-    """Scan manifests and report the zero-trust posture they evidence."""
+    """Scan manifests, a snapshot or a live cluster, and report the zero-trust posture."""
     from zt_audit.cli.scan_command import ScanRequest, run_scan_command
 
     configure_logging(verbose, env().stderr)
@@ -122,10 +138,9 @@ def scan(
         excluded_namespaces=tuple(dict.fromkeys(excluded)),
         bundle_is_complete=True if bundle_is_complete else None,
     )
-    if not paths:
-        raise UsageError("no input: give manifest files or folders, or '-' for stdin")
+    live = live_options(kubeconfig, context, namespace, all_namespaces, request_timeout)
     request = ScanRequest(
-        paths=paths,
+        paths=paths or [],
         output_format=output_format.value,
         output=output,
         fail_under=fail_under,
@@ -135,8 +150,30 @@ def scan(
         checks_dirs=checks_dir or [],
         config=config,
         max_findings=max_findings,
+        live=live,
     )
     raise typer.Exit(run_scan_command(request, env()))
+
+
+@app.command()
+def snapshot(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE", help="Write the snapshot to FILE.")
+    ],
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespaces = None,
+    all_namespaces: AllNamespaces = False,
+    request_timeout: RequestTimeout = 60.0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Collect the cluster (Secrets as metadata only) into a file to scan offline later."""
+    from zt_audit.cli.snapshot_command import run_snapshot_command
+
+    configure_logging(verbose, env().stderr)
+    live = live_options(kubeconfig, context, namespace, all_namespaces, request_timeout)
+    raise typer.Exit(run_snapshot_command(live, output, env()))
 
 
 @checks_app.command("list")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zt_audit.cli.environment import Environment
+from zt_audit.cli.live import LiveOptions, read_snapshot, scan_cluster
 from zt_audit.engine.config import ScanConfig
 from zt_audit.engine.model import Severity
 from zt_audit.engine.registry import discover
@@ -33,6 +34,7 @@ class ScanRequest:
     checks_dirs: list[Path] = field(default_factory=list)
     config: ScanConfig = field(default_factory=ScanConfig)
     max_findings: int = 5
+    live: LiveOptions = field(default_factory=LiveOptions)  # used when paths is empty
 
 
 def run_scan_command(request: ScanRequest, env: Environment) -> int:
@@ -50,8 +52,16 @@ def run_scan_command(request: ScanRequest, env: Environment) -> int:
 
 
 def _collect(request: ScanRequest, env: Environment) -> tuple[Inventory, EvidenceSources]:
-    """The inventory to scan and what could be observed of it."""
+    """The inventory to scan and what could be observed of it.
+
+    No path scans the current cluster; a snapshot file brings its own evidence record.
+    """
+    if not request.paths:
+        return scan_cluster(request.live, env)
     inventory = load_inventory(request.paths, stdin=env.stdin)
+    snapshot = read_snapshot(request.paths, inventory)
+    if snapshot is not None:
+        return inventory, snapshot
     evidence = EvidenceSources(mode="manifests", complete=request.config.bundle_is_complete)
     return inventory, evidence
 
