@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, result_of, scan_files
+
 from zt_audit.engine.model import Finding, Status
 
 POLARIS = FIXTURES / "corpora" / "polaris"

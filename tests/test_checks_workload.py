@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import FIXTURES, result_of, scan_files
+
 from zt_audit.engine.model import Severity, Stage, Status
 
 WORKLOAD = FIXTURES / "workload"
@@ -51,123 +51,243 @@ EXPECTED = {
     "RT-05": (
         Status.FAIL,
         [
-            ("fail", 57, f"{P}.hostPID",
-             "DaemonSet legacy/node-exporter shares the node's PID namespace (hostPID: true)"),
-            ("fail", 27, f"{C}.securityContext.privileged",
-             "container agent of Deployment legacy/build-agent is privileged"),
-            ("fail", 22, f"{P}.hostNetwork",
-             "Deployment legacy/build-agent shares the node's network namespace "
-             "(hostNetwork: true)"),
+            (
+                "fail",
+                57,
+                f"{P}.hostPID",
+                "DaemonSet legacy/node-exporter shares the node's PID namespace (hostPID: true)",
+            ),
+            (
+                "fail",
+                27,
+                f"{C}.securityContext.privileged",
+                "container agent of Deployment legacy/build-agent is privileged",
+            ),
+            (
+                "fail",
+                22,
+                f"{P}.hostNetwork",
+                "Deployment legacy/build-agent shares the node's network namespace "
+                "(hostNetwork: true)",
+            ),
         ],
     ),
     "RT-06": (
         Status.FAIL,
         [
-            ("warn", 95, f"{JC}.securityContext",
-             "container report of CronJob legacy/report does not set allowPrivilegeEscalation: "
-             "false (unset means allowed)"),
-            ("warn", 95, f"{JC}.securityContext",
-             "container report of CronJob legacy/report may run as root: neither "
-             "runAsNonRoot: true nor a non-zero runAsUser"),
-            ("fail", 65, f"{C}.securityContext.allowPrivilegeEscalation",
-             "container node-exporter of DaemonSet legacy/node-exporter sets "
-             "allowPrivilegeEscalation: true"),
-            ("warn", 26, f"{C}.securityContext",
-             "container agent of Deployment legacy/build-agent does not set "
-             "allowPrivilegeEscalation: false (unset means allowed)"),
-            ("fail", 28, f"{C}.securityContext.runAsUser",
-             "container agent of Deployment legacy/build-agent runs as UID 0 (root)"),
+            (
+                "warn",
+                95,
+                f"{JC}.securityContext",
+                "container report of CronJob legacy/report does not set allowPrivilegeEscalation: "
+                "false (unset means allowed)",
+            ),
+            (
+                "warn",
+                95,
+                f"{JC}.securityContext",
+                "container report of CronJob legacy/report may run as root: neither "
+                "runAsNonRoot: true nor a non-zero runAsUser",
+            ),
+            (
+                "fail",
+                65,
+                f"{C}.securityContext.allowPrivilegeEscalation",
+                "container node-exporter of DaemonSet legacy/node-exporter sets "
+                "allowPrivilegeEscalation: true",
+            ),
+            (
+                "warn",
+                26,
+                f"{C}.securityContext",
+                "container agent of Deployment legacy/build-agent does not set "
+                "allowPrivilegeEscalation: false (unset means allowed)",
+            ),
+            (
+                "fail",
+                28,
+                f"{C}.securityContext.runAsUser",
+                "container agent of Deployment legacy/build-agent runs as UID 0 (root)",
+            ),
         ],
     ),
     "RT-07": (
         Status.FAIL,
         [
-            ("warn", 95, f"{JC}.securityContext",
-             "container report of CronJob legacy/report does not drop ALL capabilities"),
-            ("warn", 29, f"{C}.securityContext.capabilities",
-             "container agent of Deployment legacy/build-agent does not drop ALL capabilities"),
-            ("fail", 30, f"{C}.securityContext.capabilities.add[0]",
-             "container agent of Deployment legacy/build-agent adds SYS_ADMIN"),
-            ("fail", 30, f"{C}.securityContext.capabilities.add[1]",
-             "container agent of Deployment legacy/build-agent adds NET_RAW"),
-            ("warn", 30, f"{C}.securityContext.capabilities.add[2]",
-             "container agent of Deployment legacy/build-agent adds CHOWN"),
+            (
+                "warn",
+                95,
+                f"{JC}.securityContext",
+                "container report of CronJob legacy/report does not drop ALL capabilities",
+            ),
+            (
+                "warn",
+                29,
+                f"{C}.securityContext.capabilities",
+                "container agent of Deployment legacy/build-agent does not drop ALL capabilities",
+            ),
+            (
+                "fail",
+                30,
+                f"{C}.securityContext.capabilities.add[0]",
+                "container agent of Deployment legacy/build-agent adds SYS_ADMIN",
+            ),
+            (
+                "fail",
+                30,
+                f"{C}.securityContext.capabilities.add[1]",
+                "container agent of Deployment legacy/build-agent adds NET_RAW",
+            ),
+            (
+                "warn",
+                30,
+                f"{C}.securityContext.capabilities.add[2]",
+                "container agent of Deployment legacy/build-agent adds CHOWN",
+            ),
         ],
     ),
     "RT-08": (
         Status.FAIL,
         [
-            ("fail", 77, f"{P}.volumes[0].hostPath.path",
-             "DaemonSet legacy/node-exporter mounts the node path /var/lib/node-exporter/"),
-            ("fail", 33, f"{C}.ports[0].hostPort",
-             "container agent of Deployment legacy/build-agent binds node port 50000"),
-            ("fail", 40, f"{P}.volumes[0].hostPath.path",
-             "Deployment legacy/build-agent mounts the node path /var/run/docker.sock "
-             "(node or container-runtime takeover)"),
+            (
+                "fail",
+                77,
+                f"{P}.volumes[0].hostPath.path",
+                "DaemonSet legacy/node-exporter mounts the node path /var/lib/node-exporter/",
+            ),
+            (
+                "fail",
+                33,
+                f"{C}.ports[0].hostPort",
+                "container agent of Deployment legacy/build-agent binds node port 50000",
+            ),
+            (
+                "fail",
+                40,
+                f"{P}.volumes[0].hostPath.path",
+                "Deployment legacy/build-agent mounts the node path /var/run/docker.sock "
+                "(node or container-runtime takeover)",
+            ),
         ],
     ),
     "RT-09": (
         Status.FAIL,
         [
-            ("fail", 90, "spec.jobTemplate.spec.template.metadata.annotations",
-             "container report of CronJob legacy/report runs AppArmor Unconfined"),
-            ("warn", 95, f"{JC}.securityContext",
-             "container report of CronJob legacy/report has no seccomp profile (the runtime "
-             "default is Unconfined)"),
-            ("fail", 60, f"{P}.securityContext.seccompProfile.type",
-             "container node-exporter of DaemonSet legacy/node-exporter runs seccomp Unconfined"),
-            ("warn", 26, f"{C}.securityContext",
-             "container agent of Deployment legacy/build-agent has no seccomp profile (the "
-             "runtime default is Unconfined)"),
+            (
+                "fail",
+                90,
+                "spec.jobTemplate.spec.template.metadata.annotations",
+                "container report of CronJob legacy/report runs AppArmor Unconfined",
+            ),
+            (
+                "warn",
+                95,
+                f"{JC}.securityContext",
+                "container report of CronJob legacy/report has no seccomp profile (the runtime "
+                "default is Unconfined)",
+            ),
+            (
+                "fail",
+                60,
+                f"{P}.securityContext.seccompProfile.type",
+                "container node-exporter of DaemonSet legacy/node-exporter runs seccomp Unconfined",
+            ),
+            (
+                "warn",
+                26,
+                f"{C}.securityContext",
+                "container agent of Deployment legacy/build-agent has no seccomp profile (the "
+                "runtime default is Unconfined)",
+            ),
         ],
     ),
     "RT-10": (
         Status.WARN,
         [
-            ("warn", 95, JC,
-             "container report of CronJob legacy/report has a writable root filesystem: "
-             "'securityContext' is a required property"),
-            ("warn", 26, f"{C}.securityContext",
-             "container agent of Deployment legacy/build-agent has a writable root filesystem: "
-             "'readOnlyRootFilesystem' is a required property"),
+            (
+                "warn",
+                95,
+                JC,
+                "container report of CronJob legacy/report has a writable root filesystem: "
+                "'securityContext' is a required property",
+            ),
+            (
+                "warn",
+                26,
+                f"{C}.securityContext",
+                "container agent of Deployment legacy/build-agent has a writable root filesystem: "
+                "'readOnlyRootFilesystem' is a required property",
+            ),
         ],
     ),
     "IMG-01": (
         Status.FAIL,
         [
-            ("fail", 96, f"{JC}.image",
-             "container report of CronJob legacy/report uses python:3.12-slim without a digest"),
-            ("fail", 63, f"{C}.image",
-             "container node-exporter of DaemonSet legacy/node-exporter uses "
-             "quay.io/prometheus/node-exporter:latest without a digest"),
-            ("fail", 25, f"{C}.image",
-             "container agent of Deployment legacy/build-agent uses jenkins/inbound-agent "
-             "without a digest"),
+            (
+                "fail",
+                96,
+                f"{JC}.image",
+                "container report of CronJob legacy/report uses python:3.12-slim without a digest",
+            ),
+            (
+                "fail",
+                63,
+                f"{C}.image",
+                "container node-exporter of DaemonSet legacy/node-exporter uses "
+                "quay.io/prometheus/node-exporter:latest without a digest",
+            ),
+            (
+                "fail",
+                25,
+                f"{C}.image",
+                "container agent of Deployment legacy/build-agent uses jenkins/inbound-agent "
+                "without a digest",
+            ),
         ],
     ),
     "IMG-02": (
         Status.FAIL,
         [
-            ("fail", 63, f"{C}.image",
-             "container node-exporter of DaemonSet legacy/node-exporter image "
-             "quay.io/prometheus/node-exporter:latest uses the mutable tag :latest"),
-            ("fail", 25, f"{C}.image",
-             "container agent of Deployment legacy/build-agent image jenkins/inbound-agent has "
-             "no tag, so it pulls :latest"),
+            (
+                "fail",
+                63,
+                f"{C}.image",
+                "container node-exporter of DaemonSet legacy/node-exporter image "
+                "quay.io/prometheus/node-exporter:latest uses the mutable tag :latest",
+            ),
+            (
+                "fail",
+                25,
+                f"{C}.image",
+                "container agent of Deployment legacy/build-agent image jenkins/inbound-agent has "
+                "no tag, so it pulls :latest",
+            ),
         ],
     ),
     "IMG-03": (
         Status.FAIL,
         [
-            ("fail", 96, f"{JC}.image",
-             "container report of CronJob legacy/report pulls python:3.12-slim from docker.io, "
-             "outside the allow-list"),
-            ("fail", 63, f"{C}.image",
-             "container node-exporter of DaemonSet legacy/node-exporter pulls "
-             "quay.io/prometheus/node-exporter:latest from quay.io, outside the allow-list"),
-            ("fail", 25, f"{C}.image",
-             "container agent of Deployment legacy/build-agent pulls jenkins/inbound-agent from "
-             "docker.io, outside the allow-list"),
+            (
+                "fail",
+                96,
+                f"{JC}.image",
+                "container report of CronJob legacy/report pulls python:3.12-slim from docker.io, "
+                "outside the allow-list",
+            ),
+            (
+                "fail",
+                63,
+                f"{C}.image",
+                "container node-exporter of DaemonSet legacy/node-exporter pulls "
+                "quay.io/prometheus/node-exporter:latest from quay.io, outside the allow-list",
+            ),
+            (
+                "fail",
+                25,
+                f"{C}.image",
+                "container agent of Deployment legacy/build-agent pulls jenkins/inbound-agent from "
+                "docker.io, outside the allow-list",
+            ),
         ],
     ),
 }
@@ -212,9 +332,7 @@ def test_a_configured_mutable_tag_fails_img02(tmp_path):
     manifest.write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n"
         "spec:\n  containers:\n  - {name: web, image: 'ghcr.io/acme/web:stable'}\n"
-        "  - {name: side, image: 'ghcr.io/acme/side:stable@sha256:"
-        + "a" * 64
-        + "'}\n"
+        "  - {name: side, image: 'ghcr.io/acme/side:stable@sha256:" + "a" * 64 + "'}\n"
     )
     default = result_of(scan_files(manifest), "IMG-02")
     assert default.status is Status.PASS

@@ -6,11 +6,12 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, run_cli
+
 from zt_audit.cli.app import main
 from zt_audit.cli.environment import Environment
 from zt_audit.exitcodes import ExitStatus
@@ -32,8 +33,18 @@ def scan_json(*args: str) -> dict:
 
 
 def test_exit_0_when_every_gate_passes():
-    result = run_cli("scan", HARDENED, "--allowed-registry", "ghcr.io/acme",
-                     "--select", CORE_CHECKS, "--fail-under", "90", "--fail-on", "medium")
+    result = run_cli(
+        "scan",
+        HARDENED,
+        "--allowed-registry",
+        "ghcr.io/acme",
+        "--select",
+        CORE_CHECKS,
+        "--fail-under",
+        "90",
+        "--fail-on",
+        "medium",
+    )
     assert result.code == ExitStatus.OK == 0
     assert result.stderr == ""
     assert "Overall score 100.0 / 100" in result.stdout
@@ -78,7 +89,7 @@ def test_exit_2_for_a_bad_config_file(tmp_path):
 
 
 def test_exit_2_for_bad_input_but_the_report_is_still_written(tmp_path):
-    (tmp_path / "a.yaml").write_text(open(INSECURE).read())
+    (tmp_path / "a.yaml").write_text(Path(INSECURE).read_text())
     (tmp_path / "b.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [oops\n")
     out = tmp_path / "report.json"
     result = run_cli("scan", str(tmp_path), "-f", "json", "-o", str(out))
@@ -142,7 +153,7 @@ def test_the_same_input_gives_the_same_bytes_except_the_timestamp():
 
 
 def test_stdin_is_scanned_like_a_file():
-    data = open(INSECURE, "rb").read()
+    data = Path(INSECURE).read_bytes()
     result = run_cli("scan", "-", "-f", "json", stdin=data)
     report = json.loads(result.stdout)
     assert report["source"]["description"] == "<stdin>"

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
+
 from zt_audit.inventory import load_inventory
 
 CORPORA = FIXTURES / "corpora"
@@ -113,8 +113,10 @@ def test_stdin_is_read_and_located():
 
 def test_objects_without_kind_are_skipped_with_a_warning(tmp_path):
     path = tmp_path / "values.yaml"
-    path.write_text("replicaCount: 2\nimage:\n  tag: v1\n---\napiVersion: v1\nkind: Namespace\n"
-                    "metadata:\n  name: shop\n")
+    path.write_text(
+        "replicaCount: 2\nimage:\n  tag: v1\n---\napiVersion: v1\nkind: Namespace\n"
+        "metadata:\n  name: shop\n"
+    )
     inventory = load_inventory([str(path)])
     assert [r.ref.name for r in inventory] == ["shop"]
     assert [str(p) for p in inventory.warnings] == [
@@ -150,7 +152,8 @@ def test_a_duplicate_object_counts_once_and_the_later_wins(tmp_path):
 def test_timestamps_stay_text(tmp_path):
     path = tmp_path / "pod.yaml"
     path.write_text(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  creationTimestamp: 2024-05-01T10:00:00Z\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"
+        "  creationTimestamp: 2024-05-01T10:00:00Z\n"
     )
     pod = load_inventory([str(path)]).of_kind("Pod")[0]
     assert pod.metadata["creationTimestamp"] == "2024-05-01T10:00:00Z"
@@ -185,8 +188,11 @@ def test_alias_bomb_is_refused_without_expanding_it(tmp_path):
     for level in range(1, 10):
         prev, name = chr(ord("a") + level - 1), chr(ord("a") + level)
         lines.append(f"{name}: &{name} [" + ",".join(f"*{prev}" for _ in range(9)) + "]")
-    content = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n"
-               + "\n".join("  " + line for line in lines) + "\n").encode()
+    content = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n"
+        + "\n".join("  " + line for line in lines)
+        + "\n"
+    ).encode()
     inventory, bad = _load_with(tmp_path, "bomb.yaml", content)
     assert [r.name for r in inventory] == ["kept"]
     assert str(inventory.errors[0]) == (
@@ -210,8 +216,12 @@ def test_small_aliases_are_fine(tmp_path):
 
 def test_deep_nesting_is_refused(tmp_path):
     depth = 300
-    content = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: "
-               + "[" * depth + "]" * depth + "\n").encode()
+    content = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: "
+        + "[" * depth
+        + "]" * depth
+        + "\n"
+    ).encode()
     inventory, bad = _load_with(tmp_path, "deep.yaml", content)
     assert [r.name for r in inventory] == ["kept"]
     assert str(inventory.errors[0]) == f"{bad}:1: document nested deeper than 200 levels; skipped"
@@ -220,8 +230,12 @@ def test_deep_nesting_is_refused(tmp_path):
 def test_nesting_tens_of_thousands_deep_is_one_error_line(tmp_path):
     # Recent libyaml stops such documents itself; older versions leave it to zt-audit.
     depth = 30000
-    content = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: "
-               + "[" * depth + "]" * depth + "\n").encode()
+    content = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: "
+        + "[" * depth
+        + "]" * depth
+        + "\n"
+    ).encode()
     inventory, bad = _load_with(tmp_path, "deep.yaml", content)
     assert [r.name for r in inventory] == ["kept"]
     [error] = inventory.errors

@@ -6,11 +6,11 @@ import shutil
 from importlib.metadata import EntryPoint, entry_points
 
 import pytest
-
 from conftest import FIXTURES, result_of, scan_files
+
 from zt_audit.engine.definitions import load_definitions
-from zt_audit.engine.registry import ENTRY_POINT_GROUP, check_sort_key, discover
 from zt_audit.engine.model import Status
+from zt_audit.engine.registry import ENTRY_POINT_GROUP, check_sort_key, discover
 from zt_audit.errors import CheckDefinitionError, UsageError
 
 PLUGINS = FIXTURES / "plugins"
@@ -86,26 +86,26 @@ def test_an_invalid_definition_is_rejected_with_its_file_and_field():
 
 def test_a_duplicate_id_is_rejected_naming_both_files(tmp_path):
     shutil.copy(PLUGINS / "declarative" / "ACME-10.yaml", tmp_path / "ACME-10.yaml")
-    with pytest.raises(CheckDefinitionError, match="duplicate check ID ACME-10"):
+    with pytest.raises(CheckDefinitionError, match=r"duplicate check ID ACME-10"):
         discover([PLUGINS / "declarative", tmp_path])
 
 
 def test_a_python_definition_without_implementation_is_rejected(tmp_path):
     shutil.copy(PLUGINS / "acme" / "ACME-01.yaml", tmp_path / "ACME-01.yaml")
-    with pytest.raises(CheckDefinitionError, match="no installed 'zt_audit.checks' entry point"):
+    with pytest.raises(CheckDefinitionError, match=r"no installed 'zt_audit\.checks' entry point"):
         discover([tmp_path])
 
 
 def test_a_broken_entry_point_is_named():
     broken = EntryPoint(name="broken", value="no_such_module:CHECKS", group=ENTRY_POINT_GROUP)
-    with pytest.raises(CheckDefinitionError, match="entry point broken .* failed to load"):
+    with pytest.raises(CheckDefinitionError, match=r"entry point broken .* failed to load"):
         discover(load_entry_points=lambda: [broken])
 
 
 def test_an_invalid_match_schema_is_rejected(tmp_path):
     text = (PLUGINS / "declarative" / "ACME-10.yaml").read_text()
     (tmp_path / "ACME-10.yaml").write_text(text.replace("type: object", "type: 12", 1))
-    with pytest.raises(CheckDefinitionError, match="match.schema is not a valid JSON Schema"):
+    with pytest.raises(CheckDefinitionError, match=r"match\.schema is not a valid JSON Schema"):
         load_definitions(tmp_path)
 
 

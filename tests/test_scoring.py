@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli, scan_files
+
 from zt_audit.engine.model import (
     Check,
     CheckResult,
@@ -18,7 +18,7 @@ from zt_audit.engine.runner import Evaluated
 from zt_audit.scoring import score
 
 H, M, C, L = Severity.HIGH, Severity.MEDIUM, Severity.CRITICAL, Severity.LOW
-I, A, O = Stage.INITIAL, Stage.ADVANCED, Stage.OPTIMAL
+INI, ADV = Stage.INITIAL, Stage.ADVANCED
 
 
 def item(
@@ -52,16 +52,16 @@ def item(
 def worked_example(mtls02: Status, mtls02_score: float | None) -> list[Evaluated]:
     """Catalogue §4.6: managed EKS, Networks pillar (secondary contributions omitted)."""
     return [
-        item("NET-01", H, I, Status.PASS),
-        item("NET-08", M, I, Status.PASS),
-        item("MTLS-06", M, I, Status.PASS),
-        item("NET-02", H, A, Status.WARN, 0.85),
-        item("NET-04", H, A, Status.PASS),
-        item("NET-05", M, A, Status.WARN, 0.5),
-        item("NET-06", M, A, Status.FAIL),
-        item("MTLS-01", H, A, Status.PASS),
-        item("MTLS-02", H, A, mtls02, mtls02_score),
-        item("MTLS-03", M, A, Status.PASS),
+        item("NET-01", H, INI, Status.PASS),
+        item("NET-08", M, INI, Status.PASS),
+        item("MTLS-06", M, INI, Status.PASS),
+        item("NET-02", H, ADV, Status.WARN, 0.85),
+        item("NET-04", H, ADV, Status.PASS),
+        item("NET-05", M, ADV, Status.WARN, 0.5),
+        item("NET-06", M, ADV, Status.FAIL),
+        item("MTLS-01", H, ADV, Status.PASS),
+        item("MTLS-02", H, ADV, mtls02, mtls02_score),
+        item("MTLS-03", M, ADV, Status.PASS),
     ]
 
 
@@ -86,10 +86,10 @@ def test_making_the_namespaces_strict_reaches_advanced():
 
 def test_not_observable_and_not_applicable_never_count_as_pass():
     evaluated = [
-        item("NET-01", H, I, Status.FAIL),
-        item("NET-02", H, I, Status.NOT_OBSERVABLE),
-        item("NET-03", H, I, Status.NOT_APPLICABLE),
-        item("NET-04", H, I, Status.ERROR),
+        item("NET-01", H, INI, Status.FAIL),
+        item("NET-02", H, INI, Status.NOT_OBSERVABLE),
+        item("NET-03", H, INI, Status.NOT_APPLICABLE),
+        item("NET-04", H, INI, Status.ERROR),
     ]
     networks = score(evaluated).pillars[Pillar.NETWORKS]
     assert networks.score == 0.0
@@ -99,9 +99,9 @@ def test_not_observable_and_not_applicable_never_count_as_pass():
 
 def test_a_pillar_under_30_percent_coverage_is_left_out():
     evaluated = [
-        item("NET-01", L, I, Status.PASS),
-        item("NET-02", C, I, Status.NOT_OBSERVABLE),
-        item("RT-05", H, I, Status.PASS, pillar=Pillar.APPLICATIONS),
+        item("NET-01", L, INI, Status.PASS),
+        item("NET-02", C, INI, Status.NOT_OBSERVABLE),
+        item("RT-05", H, INI, Status.PASS, pillar=Pillar.APPLICATIONS),
     ]
     card = score(evaluated)
     assert card.pillars[Pillar.NETWORKS].insufficient
@@ -111,11 +111,11 @@ def test_a_pillar_under_30_percent_coverage_is_left_out():
 
 def test_only_evidence_blocking_a_stage_reads_as_indeterminate():
     evaluated = [
-        item("NET-01", H, I, Status.PASS),
-        item("NET-02", H, I, Status.PASS),
-        item("NET-03", H, A, Status.PASS),
-        item("NET-04", H, A, Status.NOT_OBSERVABLE),
-        item("NET-05", H, A, Status.NOT_OBSERVABLE),
+        item("NET-01", H, INI, Status.PASS),
+        item("NET-02", H, INI, Status.PASS),
+        item("NET-03", H, ADV, Status.PASS),
+        item("NET-04", H, ADV, Status.NOT_OBSERVABLE),
+        item("NET-05", H, ADV, Status.NOT_OBSERVABLE),
     ]
     networks = score(evaluated).pillars[Pillar.NETWORKS]
     assert networks.stage is Stage.INITIAL
@@ -124,8 +124,8 @@ def test_only_evidence_blocking_a_stage_reads_as_indeterminate():
 
 
 def test_a_critical_failure_vetoes_the_stage_whatever_the_average():
-    evaluated = [item(f"NET-{n:02d}", H, I, Status.PASS) for n in range(1, 10)]
-    evaluated.append(item("NET-10", C, I, Status.FAIL))
+    evaluated = [item(f"NET-{n:02d}", H, INI, Status.PASS) for n in range(1, 10)]
+    evaluated.append(item("NET-10", C, INI, Status.FAIL))
     networks = score(evaluated).pillars[Pillar.NETWORKS]
     assert networks.stages[0].pass_ratio == pytest.approx(45 / 55)
     assert networks.stages[0].critical_failures == ("NET-10",)
@@ -136,8 +136,10 @@ def test_a_critical_failure_vetoes_the_stage_whatever_the_average():
 
 def test_secondary_pillars_count_half():
     evaluated = [
-        item("IMG-01", M, I, Status.FAIL, pillar=Pillar.APPLICATIONS, secondary=(Pillar.DEVICES,)),
-        item("RT-01", H, I, Status.PASS, pillar=Pillar.DEVICES),
+        item(
+            "IMG-01", M, INI, Status.FAIL, pillar=Pillar.APPLICATIONS, secondary=(Pillar.DEVICES,)
+        ),
+        item("RT-01", H, INI, Status.PASS, pillar=Pillar.DEVICES),
     ]
     devices = score(evaluated).pillars[Pillar.DEVICES]
     assert [(c.check_id, c.weight) for c in devices.contributions] == [
@@ -149,9 +151,16 @@ def test_secondary_pillars_count_half():
 
 def test_dual_tagged_checks_score_each_stage_separately():
     evaluated = [
-        item("RT-04", H, I, Status.WARN, upper=A, pillar=Pillar.APPLICATIONS,
-             stage_scores={I: 1.0, A: 0.5}),
-        item("RT-06", M, A, Status.PASS, pillar=Pillar.APPLICATIONS),
+        item(
+            "RT-04",
+            H,
+            INI,
+            Status.WARN,
+            upper=ADV,
+            pillar=Pillar.APPLICATIONS,
+            stage_scores={INI: 1.0, ADV: 0.5},
+        ),
+        item("RT-06", M, ADV, Status.PASS, pillar=Pillar.APPLICATIONS),
     ]
     apps = score(evaluated).pillars[Pillar.APPLICATIONS]
     assert apps.stages[0].pass_ratio == 1.0
@@ -161,9 +170,9 @@ def test_dual_tagged_checks_score_each_stage_separately():
 
 def test_overall_is_the_mean_of_pillars_and_the_lowest_stage():
     evaluated = [
-        item("NET-01", H, I, Status.PASS),
-        item("RT-05", H, I, Status.FAIL, pillar=Pillar.APPLICATIONS),
-        item("RT-06", H, I, Status.PASS, pillar=Pillar.APPLICATIONS),
+        item("NET-01", H, INI, Status.PASS),
+        item("RT-05", H, INI, Status.FAIL, pillar=Pillar.APPLICATIONS),
+        item("RT-06", H, INI, Status.PASS, pillar=Pillar.APPLICATIONS),
     ]
     card = score(evaluated)
     assert card.overall_score == pytest.approx((100 + 50) / 2)

@@ -85,8 +85,12 @@ def scan(
     ] = None,
     fail_under: Annotated[
         float | None,
-        typer.Option(help="Exit 1 when the overall score is below SCORE (or there is none).",
-                     metavar="SCORE", min=0, max=100),
+        typer.Option(
+            help="Exit 1 when the overall score is below SCORE (or there is none).",
+            metavar="SCORE",
+            min=0,
+            max=100,
+        ),
     ] = None,
     fail_on: Annotated[
         Severity | None,

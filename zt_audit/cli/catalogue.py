@@ -26,8 +26,9 @@ FRAMEWORK_TITLES = {
 
 def print_catalogue(registry: Registry, output_format: str, env: Environment) -> int:
     if output_format == "json":
-        entries = [{**spec_entry(c.spec), "logic": c.spec.logic, "origin": c.origin}
-                   for c in registry]
+        entries = [
+            {**spec_entry(c.spec), "logic": c.spec.logic, "origin": c.origin} for c in registry
+        ]
         env.stdout.write(json.dumps(entries, indent=2) + "\n")
         return ExitStatus.OK
     table = Table(pad_edge=False)

@@ -68,10 +68,15 @@ def _targets(
             yield workload.resource, workload.spec_path, workload.pod_spec, names
             continue
         for container in workload.containers():
-            yield workload.resource, container.path, container.spec, {
-                **names,
-                "container": container.name,
-            }
+            yield (
+                workload.resource,
+                container.path,
+                container.spec,
+                {
+                    **names,
+                    "container": container.name,
+                },
+            )
 
 
 def _names(resource: Resource) -> dict[str, str]:

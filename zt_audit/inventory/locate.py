@@ -126,10 +126,13 @@ def _walk(node: yaml.Node, path: FieldPath) -> int:
                     child = value
                     line = key.start_mark.line
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line
         if child is None:
             break
         node = child

@@ -108,7 +108,11 @@ class Resource:
         metadata = self.metadata
         name = metadata.get("name")
         if not isinstance(name, str) or not name:
-            name = metadata.get("generateName") if isinstance(metadata.get("generateName"), str) else ""
+            name = (
+                metadata.get("generateName")
+                if isinstance(metadata.get("generateName"), str)
+                else ""
+            )
         self.name: str = name or "<unnamed>"
         if namespaced is None:
             namespaced = self.kind not in CLUSTER_SCOPED_KINDS and self.group not in (
@@ -258,4 +262,3 @@ class Inventory:
         from zt_audit.inventory.workloads import find_workloads
 
         return find_workloads(self)
-

@@ -58,7 +58,9 @@ def render_terminal(report: dict[str, Any], console: Console, *, max_findings: i
     if errors:
         console.print(Text(f"\nInput errors ({len(errors)})", style="bold red"))
         for problem in errors:
-            where = f"{problem['source']}:{problem['line']}" if problem["line"] else problem["source"]
+            where = (
+                f"{problem['source']}:{problem['line']}" if problem["line"] else problem["source"]
+            )
             console.print(Text(f"  {where}: {problem['message']}"))
 
 
@@ -113,13 +115,15 @@ def _pillar_table(report: dict[str, Any]) -> Table:
             if group == "cross_cutting" and key == "visibility":
                 table.add_section()
             table.add_row(
-                area["title"] + (" *" if key not in score["in_scope_pillars"] and group ==
-                                 "pillars" else ""),
+                area["title"]
+                + (" *" if key not in score["in_scope_pillars"] and group == "pillars" else ""),
                 _score(area["score"]),
                 _stage_text(area),
                 _percent(area["coverage"]),
-                *(str(counts[s]) for s in ("pass", "warn", "fail", "not_observable",
-                                           "not_applicable")),
+                *(
+                    str(counts[s])
+                    for s in ("pass", "warn", "fail", "not_observable", "not_applicable")
+                ),
                 ", ".join(area["next_stage_blockers"][:4]),
             )
     table.caption = "* left out of the overall score and stage: under 30% of its evidence observed"

@@ -88,9 +88,9 @@ def _engine_level(ctx: ScanContext) -> str | None:
                 continue
             action = validate.get("failureAction") or spec.get("validationFailureAction")
             level = validate["podSecurity"].get("level")
-            if str(action).lower() == "enforce" and level in PSA_LEVELS:
-                if best is None or PSA_LEVELS.index(level) > PSA_LEVELS.index(best):
-                    best = level
+            enforced = str(action).lower() == "enforce" and level in PSA_LEVELS
+            if enforced and (best is None or PSA_LEVELS.index(level) > PSA_LEVELS.index(best)):
+                best = level
     return best
 
 

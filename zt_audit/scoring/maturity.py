@@ -145,9 +145,9 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def score(evaluated: Sequence[Evaluated], pillar_weights: dict[str, float] | None = None) -> (
-    Scorecard
-):
+def score(
+    evaluated: Sequence[Evaluated], pillar_weights: dict[str, float] | None = None
+) -> Scorecard:
     pillars = {
         pillar: score_area(pillar.value, pillar.title, _pillar_contributions(evaluated, pillar))
         for pillar in Pillar
@@ -213,9 +213,9 @@ def _pillar_contributions(evaluated: Iterable[Evaluated], pillar: Pillar) -> lis
     return found
 
 
-def _tag_contributions(evaluated: Iterable[Evaluated], capability: Capability) -> list[
-    Contribution
-]:
+def _tag_contributions(
+    evaluated: Iterable[Evaluated], capability: Capability
+) -> list[Contribution]:
     return [
         _contribution(item, float(item.check.spec.severity.weight), "tag")
         for item in evaluated
