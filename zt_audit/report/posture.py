@@ -39,6 +39,16 @@ def _key(workload: Workload) -> str:
 SECTIONS: list[tuple[str | None, PostureSection]] = [(None, _basics)]
 
 
+def _mtls(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    """Each workload's mesh, data plane and per-port mTLS mode (as ``zt-audit mtls``)."""
+    from zt_audit.rules.mesh import mesh_of
+
+    return {key: result.as_facts() for key, result in mesh_of(ctx).results.items()}
+
+
+SECTIONS.append(("mtls", _mtls))
+
+
 def workload_posture(ctx: ScanContext) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for name, section in SECTIONS:
