@@ -51,6 +51,27 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+class ReportFormat(StrEnum):
+    """Report formats of ``scan`` and ``report``; see ``zt_audit.report.formats``."""
+
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+
+
+OUTPUT_HELP = (
+    "Write the -f report to FILE instead of stdout; or, as FORMAT=FILE, write one more format "
+    "to its own file (repeatable, e.g. -o sarif=zt.sarif -o junit=zt.xml)."
+)
+FRAMEWORK_HELP = (
+    "Add a per-control table for this framework (repeatable; 'all' for every one; "
+    "see 'zt-audit frameworks')."
+)
+
+
 def _split_ids(values: list[str] | None) -> list[str]:
     return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
 
@@ -78,10 +99,14 @@ def scan(
         ),
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = OutputFormat.TABLE,
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.TABLE,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+        list[str] | None,
+        typer.Option("--output", "-o", metavar="[FORMAT=]FILE", help=OUTPUT_HELP),
+    ] = None,
+    framework: Annotated[
+        list[str] | None, typer.Option("--framework", metavar="NAME", help=FRAMEWORK_HELP)
     ] = None,
     fail_under: Annotated[
         float | None,
@@ -132,9 +157,14 @@ def scan(
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
 ) -> None:
     """Scan manifests, a snapshot or a live cluster, and report the zero-trust posture."""
+    from zt_audit.cli.outputs import plan_outputs
     from zt_audit.cli.scan_command import ScanRequest, run_scan_command
+    from zt_audit.report.frameworks import resolve_frameworks
 
     configure_logging(verbose, env().stderr)
+    # Bad output or framework options fail before any input is read.
+    plan_outputs(output_format.value, output)
+    frameworks = resolve_frameworks(framework or [])
     config = ScanConfig.from_file(config_file) if config_file else ScanConfig()
     excluded = (*config.excluded_namespaces, *(exclude_namespace or ()))
     config = config.with_overrides(
@@ -146,7 +176,8 @@ def scan(
     request = ScanRequest(
         paths=paths or [],
         output_format=output_format.value,
-        output=output,
+        outputs=output or [],
+        frameworks=frameworks,
         fail_under=fail_under,
         fail_on=fail_on,
         select=_split_ids(select),
@@ -206,6 +237,79 @@ def checks_show(
     from zt_audit.cli.catalogue import print_check
 
     raise typer.Exit(print_check(load_registry(checks_dir or []).get(check_id), env()))
+
+
+@app.command()
+def report(
+    source: Annotated[
+        Path, typer.Argument(metavar="REPORT.json", help="A JSON report saved by 'scan -f json'.")
+    ],
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.HTML,
+    output: Annotated[
+        list[str] | None,
+        typer.Option("--output", "-o", metavar="[FORMAT=]FILE", help=OUTPUT_HELP),
+    ] = None,
+    framework: Annotated[
+        list[str] | None, typer.Option("--framework", metavar="NAME", help=FRAMEWORK_HELP)
+    ] = None,
+    max_findings: Annotated[
+        int, typer.Option(help="Findings shown per check in the summaries.", min=0)
+    ] = 5,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Render a saved JSON report again, in any format, without rescanning."""
+    from zt_audit.cli.report_command import run_report_command
+
+    raise typer.Exit(
+        run_report_command(source, output_format.value, output, framework, max_findings, env())
+    )
+
+
+@app.command()
+def frameworks(
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """List the compliance frameworks that --framework can lay the results against."""
+    from zt_audit.cli.report_command import print_frameworks
+
+    raise typer.Exit(print_frameworks(output_format.value, env()))
+
+
+@app.command()
+def mtls(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Manifest files or folders, or a snapshot; '-' reads stdin."),
+    ] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Show only this namespace (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="Settings file (YAML).")
+    ] = None,
+    mesh_root_namespace: Annotated[
+        str | None, typer.Option(help="Istio root namespace (default istio-system).")
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Show the effective mTLS mode of every workload port, and what decided it."""
+    from zt_audit.cli.mtls import MtlsRequest, run_mtls_command
+
+    configure_logging(verbose, env().stderr)
+    config = ScanConfig.from_file(config_file) if config_file else ScanConfig()
+    config = config.with_overrides(mesh_root_namespace=mesh_root_namespace)
+    request = MtlsRequest(paths or [], namespace or [], output_format.value, config)
+    code = run_mtls_command(request, env())
+    raise typer.Exit(code)
 
 
 @app.command("explain-scoring")
