@@ -74,6 +74,9 @@ def spec_entry(spec: CheckSpec) -> dict[str, Any]:
     return {
         "id": spec.id,
         "title": spec.title,
+        # Carried so that a saved report documents its checks (SARIF rules, HTML) alone.
+        "description": spec.description.strip(),
+        "rationale": spec.rationale.strip(),
         "pillar": spec.pillar.value,
         "secondary_pillars": [p.value for p in spec.secondary_pillars],
         "cross_cutting": [c.value for c in spec.cross_cutting],
