@@ -8,15 +8,15 @@ from pathlib import Path
 
 from zt_audit.cli.environment import Environment
 from zt_audit.cli.live import LiveOptions, read_snapshot, scan_cluster
+from zt_audit.cli.outputs import plan_outputs, write_outputs
 from zt_audit.engine.config import ScanConfig
+from zt_audit.engine.evidence import EvidenceSources
 from zt_audit.engine.model import Severity
 from zt_audit.engine.registry import discover
-from zt_audit.errors import UsageError
 from zt_audit.exitcodes import ExitStatus
-from zt_audit.engine.evidence import EvidenceSources
 from zt_audit.inventory import Inventory, load_inventory
-from zt_audit.report.document import build_report, render_json
-from zt_audit.report.terminal import render_terminal
+from zt_audit.report.document import build_report
+from zt_audit.report.formats import RenderOptions
 from zt_audit.scan import ScanOutcome, run_scan
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ class ScanRequest:
     checks_dirs: list[Path] = field(default_factory=list)
     config: ScanConfig = field(default_factory=ScanConfig)
     max_findings: int = 5
+    outputs: list[str] = field(default_factory=list)  # -o FORMAT=FILE, or one plain FILE
+    frameworks: tuple[str, ...] = ()  # validated framework keys for per-control views
     live: LiveOptions = field(default_factory=LiveOptions)  # used when paths is empty
 
 
@@ -67,31 +69,11 @@ def _collect(request: ScanRequest, env: Environment) -> tuple[Inventory, Evidenc
 
 
 def _write_report(report: dict, request: ScanRequest, env: Environment) -> None:
-    if request.output_format == "json":
-        text = render_json(report)
-        if request.output is None:
-            env.stdout.write(text)
-            return
-        _write_file(request.output, text)
-        render_terminal(report, env.err, max_findings=request.max_findings)
-        return
-    if request.output is not None:
-        with _open(request.output) as stream:
-            render_terminal(report, env.console(stream), max_findings=request.max_findings)
-        return
-    render_terminal(report, env.out, max_findings=request.max_findings)
-
-
-def _open(path: Path):
-    try:
-        return path.open("w", encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{path}: cannot write report: {error.strerror}") from error
-
-
-def _write_file(path: Path, text: str) -> None:
-    with _open(path) as stream:
-        stream.write(text)
+    """Every requested format to its target; see ``zt_audit.cli.outputs``."""
+    plain = [str(request.output)] if request.output is not None else []
+    targets = plan_outputs(request.output_format, [*plain, *request.outputs])
+    options = RenderOptions(frameworks=request.frameworks, max_findings=request.max_findings)
+    write_outputs(report, targets, options, env)
 
 
 def _exit_status(outcome: ScanOutcome, request: ScanRequest, env: Environment) -> int:

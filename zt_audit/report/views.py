@@ -1,0 +1,96 @@
+"""Small views of the report document that several renderers share.
+
+Every renderer works from the JSON document alone, so that an archived report renders the
+same way as a fresh scan. These helpers only read it; none of them import a renderer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "warn": "WARN",
+    "not_observable": "NOT OBSERVABLE",
+    "not_applicable": "N/A",
+    "error": "ERROR",
+}
+# Worst first: the order in which statuses are listed and sorted.
+STATUS_ORDER = ("fail", "error", "warn", "not_observable", "pass", "not_applicable")
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+PILLAR_ORDER = ("identity", "devices", "networks", "applications", "data")
+
+
+def severity_rank(severity: str | None) -> int:
+    """0 for critical up to 3 for low; unknown values sort last."""
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def where(location: dict[str, Any] | None) -> str | None:
+    """``file:line`` of a finding, or just the file when the line is unknown."""
+    if not location:
+        return None
+    return f"{location['file']}:{location['line']}" if location["line"] else location["file"]
+
+
+def object_label(obj: dict[str, Any] | None) -> str | None:
+    """``Kind namespace/name`` or ``Kind name`` for cluster-scoped objects."""
+    if not obj:
+        return None
+    if obj["namespace"]:
+        return f"{obj['kind']} {obj['namespace']}/{obj['name']}"
+    return f"{obj['kind']} {obj['name']}"
+
+
+def check_sort_key(check: dict[str, Any]) -> tuple[int, int, str]:
+    """Worst status first, then worst severity, then ID."""
+    return (
+        status_rank(check["status"]),
+        severity_rank(check["effective_severity"]),
+        check["id"],
+    )
+
+
+def problem_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Failing and warning checks, worst first."""
+    problems = [c for c in report["checks"] if c["status"] in ("fail", "warn")]
+    return sorted(problems, key=check_sort_key)
+
+
+def unobserved_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Checks whose evidence could not be read, which never count as a pass."""
+    return sorted(
+        (c for c in report["checks"] if c["status"] in ("not_observable", "error")),
+        key=lambda c: c["id"],
+    )
+
+
+def checks_by_pillar(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(pillar, checks worst first) in ZTMM pillar order, empty pillars included."""
+    groups: dict[str, list[dict[str, Any]]] = {pillar: [] for pillar in PILLAR_ORDER}
+    for check in report["checks"]:
+        groups.setdefault(check["pillar"], []).append(check)
+    return [(pillar, sorted(checks, key=check_sort_key)) for pillar, checks in groups.items()]
+
+
+def finding_severity(finding: dict[str, Any], check: dict[str, Any]) -> str:
+    """A finding's own severity when it raised one, else its check's effective severity."""
+    return finding["severity"] or check["effective_severity"]
+
+
+def finding_remediation(finding: dict[str, Any], check: dict[str, Any]) -> str:
+    """The finding-specific fix when there is one, else the check's."""
+    return (finding["remediation"] or check["remediation"]).strip()
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def score_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
