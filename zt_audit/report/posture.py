@@ -49,6 +49,16 @@ def _mtls(ctx: ScanContext) -> dict[str, dict[str, Any]]:
 SECTIONS.append(("mtls", _mtls))
 
 
+def _network(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    """Each workload's network isolation and reach (as ``zt-audit reach``)."""
+    from zt_audit.rules.network import network_posture
+
+    return network_posture(ctx)
+
+
+SECTIONS.append(("network", _network))
+
+
 def workload_posture(ctx: ScanContext) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for name, section in SECTIONS:
