@@ -279,6 +279,34 @@ def frameworks(
     raise typer.Exit(print_frameworks(output_format.value, env()))
 
 
+@app.command("who-can")
+def who_can(
+    verb: Annotated[str, typer.Argument(help="An API verb: get, create, impersonate, '*'...")],
+    resource: Annotated[
+        str,
+        typer.Argument(help="RESOURCE[.GROUP][/SUBRESOURCE], '*', or a URL such as /healthz."),
+    ],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Manifest files or folders (.yaml, .yml, .json); '-' reads stdin."),
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Ask within this namespace.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The object's name (for resourceNames rules).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """List every subject RBAC allows to do VERB on RESOURCE, with the granting binding."""
+    from zt_audit.cli.who_can import WhoCanRequest, run_who_can
+
+    request = WhoCanRequest(verb, resource, paths or [], namespace, name, output_format.value)
+    raise typer.Exit(run_who_can(request, env()))
+
+
 @app.command()
 def mtls(
     paths: Annotated[

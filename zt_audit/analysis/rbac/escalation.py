@@ -1,0 +1,318 @@
+"""Escalation paths: how the holder of one identity can become a more powerful one.
+
+Each path is a chain of steps, from a permission the holder was granted to the
+identity or access it ends with. Chains that go through a service account are reported
+only when that account is more powerful than the holder already is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zt_audit.analysis.rbac.graph import RbacGraph
+from zt_audit.analysis.rbac.model import MASTERS, Grant, RuleSource, Subject
+from zt_audit.analysis.rbac.privileges import PRIMITIVES, Power, holds, is_full_admin, power_of
+from zt_audit.inventory import Inventory
+
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    object: str | None = None
+    via: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"action": self.action}
+        if self.object:
+            data["object"] = self.object
+        if self.via:
+            data["via"] = self.via
+        return data
+
+
+@dataclass(frozen=True)
+class EscalationPath:
+    """A holder, the permission it starts from, and the steps to what it gains."""
+
+    grant: Grant
+    primitive: str
+    rules: tuple[RuleSource, ...]
+    steps: tuple[Step, ...]
+    gains: Power
+    target: str | None = None  # the identity the chain ends with, if any
+    names: tuple[str, ...] = field(default=())  # resourceNames limiting the permission
+
+    @property
+    def holder(self) -> Subject:
+        return self.grant.subject
+
+    @property
+    def title(self) -> str:
+        return PRIMITIVES[self.primitive].title
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "holder": self.holder.as_dict(),
+            "permission": self.primitive,
+            "scope": self.grant.scope,
+            "gains": self.gains.label,
+            "steps": [{"step": n, **s.as_dict()} for n, s in enumerate(self.steps, 1)],
+        }
+        if self.target:
+            data["target"] = self.target
+        if self.names:
+            data["resourceNames"] = list(self.names)
+        return data
+
+
+class EscalationFinder:
+    """Finds the paths of every grant in an RBAC graph."""
+
+    def __init__(self, graph: RbacGraph, inventory: Inventory) -> None:
+        self.graph = graph
+        self._power: dict[Subject, Power] = {}
+        self._accounts = _by_namespace(_service_accounts(graph, inventory))
+        self._pods = _pods_by_account(inventory)
+        self._pod_accounts = _by_namespace(sorted(self._pods))
+        self._token_secrets = _token_secrets(inventory)
+        self._builders = {
+            "impersonate": self._impersonate,
+            "bind-escalate": self._bind_escalate,
+            "pod-create": self._pod_create,
+            "pod-exec": self._pod_exec,
+            "nodes-proxy": self._nodes_proxy,
+            "sa-token": self._sa_token,
+            "csr-approve": self._csr_approve,
+            "webhook-write": self._webhook_write,
+            "pv-create": self._pv_create,
+            "secrets-read": self._secrets_read,
+        }
+
+    def power(self, subject: Subject) -> Power:
+        if subject not in self._power:
+            self._power[subject] = power_of(self.graph.grants_of(subject))
+        return self._power[subject]
+
+    def paths(self) -> list[EscalationPath]:
+        found: list[EscalationPath] = []
+        for grant in self.graph.grants:
+            if grant.namespace is None and is_full_admin(grant):
+                continue  # already everything: reported as a cluster-admin grant
+            for primitive in PRIMITIVES.values():
+                rules = holds(grant, primitive)
+                if rules:
+                    path = self._path(grant, primitive.id, tuple(rules))
+                    if path is not None:
+                        found.append(path)
+        return found
+
+    # Chains
+
+    def _path(self, grant: Grant, primitive: str, rules: tuple[RuleSource, ...]):
+        start = Step(
+            f"{PRIMITIVES[primitive].title} ({grant.scope})",
+            str(grant.subject),
+            grant.via,
+        )
+        names = tuple(sorted({n for s in rules for n in s.rule.resource_names}))
+        chain = self._builders[primitive](grant)
+        if chain is None:
+            return None
+        steps, gains, target = chain
+        return EscalationPath(grant, primitive, rules, (start, *steps), gains, target, names)
+
+    def _best_account(self, grant: Grant) -> tuple[Subject, Power] | None:
+        """The most powerful service account in the grant's scope, if above the holder."""
+        holder = self.power(grant.subject)
+        best: tuple[Subject, Power] | None = None
+        for account in _in_scope(self._accounts, grant):
+            if account == grant.subject:
+                continue
+            power = self.power(account)
+            if power > holder and (best is None or power > best[1]):
+                best = (account, power)
+        return best
+
+    def _via_account(self, account: Subject, power: Power) -> Step:
+        grants = self.graph.grants_of(account)
+        via = ", ".join(sorted({g.via for g in grants})[:3]) or None
+        return Step(f"act with {power.label}", str(account), via)
+
+    def _pod_create(self, grant: Grant):
+        best = self._best_account(grant)
+        if best is None:
+            return (
+                [Step("run pods under the service accounts it can already use")],
+                Power(max(self.power(grant.subject), _scope_power(grant))),
+                None,
+            )
+        account, power = best
+        steps = [
+            Step(
+                f"start a pod with serviceAccountName {account.name}; its token is mounted",
+                str(account),
+            ),
+            self._via_account(account, power),
+        ]
+        return steps, power, str(account)
+
+    def _pod_exec(self, grant: Grant):
+        holder = self.power(grant.subject)
+        best = None
+        for account in _in_scope(self._pod_accounts, grant):
+            power = self.power(account)
+            if power > holder and (best is None or power > best[2]):
+                best = (account, self._pods[account][0], power)
+        if best is None:
+            return (
+                [Step("run commands in running pods of its scope")],
+                Power(max(holder, _scope_power(grant))),
+                None,
+            )
+        account, pod, power = best
+        steps = [
+            Step("exec into the pod and read its mounted service-account token", pod),
+            self._via_account(account, power),
+        ]
+        return steps, power, str(account)
+
+    def _sa_token(self, grant: Grant):
+        best = self._best_account(grant)
+        if best is None:
+            return None
+        account, power = best
+        steps = [
+            Step("request a token for the service account (TokenRequest)", str(account)),
+            self._via_account(account, power),
+        ]
+        return steps, power, str(account)
+
+    def _secrets_read(self, grant: Grant):
+        holder = self.power(grant.subject)
+        best = None
+        for secret, account in self._token_secrets:
+            if grant.namespace is not None and account.namespace != grant.namespace:
+                continue
+            power = self.power(account)
+            if power > holder and (best is None or power > best[2]):
+                best = (secret, account, power)
+        if best is None:
+            return None
+        secret, account, power = best
+        steps = [
+            Step("read the long-lived token stored in the Secret", secret),
+            self._via_account(account, power),
+        ]
+        return steps, power, str(account)
+
+    def _impersonate(self, grant: Grant):
+        if grant.namespace is not None:
+            steps = [Step("act as any service account of the namespace")]
+            best = self._best_account(grant)
+            if best is None:
+                return None
+            account, power = best
+            return [*steps, self._via_account(account, power)], power, str(account)
+        steps = [
+            Step(f"send requests with Impersonate-Group: {MASTERS}"),
+            Step(f"members of {MASTERS} bypass RBAC: cluster-admin"),
+        ]
+        return steps, Power.ADMIN, f"Group/{MASTERS}"
+
+    def _bind_escalate(self, grant: Grant):
+        if grant.namespace is None:
+            steps = [Step("create a ClusterRoleBinding to cluster-admin for itself")]
+            return steps, Power.ADMIN, "ClusterRole/cluster-admin"
+        steps = [Step(f"create a RoleBinding to cluster-admin in {grant.namespace}")]
+        return steps, Power.NAMESPACED, "ClusterRole/cluster-admin"
+
+    def _nodes_proxy(self, grant: Grant):
+        steps = [Step("call the kubelet API (/exec, /run) on any node through the API server")]
+        best = None
+        for account, pods in sorted(self._pods.items()):
+            power = self.power(account)
+            if best is None or power > best[2]:
+                best = (account, pods[0], power)
+        if best is not None and best[2] > Power.NONE:
+            account, pod, power = best
+            steps.append(Step("run a command in the pod and read its token", pod))
+            steps.append(self._via_account(account, power))
+            return steps, Power.ADMIN, str(account)
+        steps.append(Step("run commands in every pod of every node"))
+        return steps, Power.ADMIN, None
+
+    def _csr_approve(self, grant: Grant):
+        steps = [
+            Step("submit a CertificateSigningRequest for an admin identity and approve it"),
+            Step("authenticate with the issued client certificate"),
+        ]
+        return steps, Power.ADMIN, None
+
+    def _webhook_write(self, grant: Grant):
+        steps = [
+            Step("register a mutating webhook for pods and secrets"),
+            Step("read every admitted Secret and inject containers into new pods"),
+        ]
+        return steps, Power.CLUSTER, None
+
+    def _pv_create(self, grant: Grant):
+        steps = [
+            Step("create a hostPath PersistentVolume of the node's root filesystem"),
+            Step("claim and mount it in a pod (needs pod create) to read node credentials"),
+        ]
+        return steps, Power.CLUSTER, None
+
+
+def _by_namespace(accounts: list[Subject]) -> dict[str, list[Subject]]:
+    found: dict[str, list[Subject]] = {}
+    for account in accounts:
+        found.setdefault(account.namespace or "", []).append(account)
+    return found
+
+
+def _in_scope(accounts: dict[str, list[Subject]], grant: Grant) -> list[Subject]:
+    if grant.namespace is not None:
+        return accounts.get(grant.namespace, [])
+    return [account for namespace in sorted(accounts) for account in accounts[namespace]]
+
+
+def _scope_power(grant: Grant) -> Power:
+    return Power.CLUSTER if grant.namespace is None else Power.NAMESPACED
+
+
+def _service_accounts(graph: RbacGraph, inventory: Inventory) -> list[Subject]:
+    """Every service account known: declared, used by workloads, or named by bindings."""
+    found = {
+        Subject("ServiceAccount", sa.name, sa.namespace)
+        for sa in inventory.of_kind("ServiceAccount", group="")
+        if sa.namespace
+    }
+    found |= {
+        Subject("ServiceAccount", w.service_account, w.namespace) for w in inventory.workloads
+    }
+    found |= {s for s in graph.by_subject if s.kind == "ServiceAccount"}
+    return sorted(found)
+
+
+def _pods_by_account(inventory: Inventory) -> dict[Subject, list[str]]:
+    found: dict[Subject, list[str]] = {}
+    for workload in inventory.workloads:
+        account = Subject("ServiceAccount", workload.service_account, workload.namespace)
+        found.setdefault(account, []).append(str(workload.resource.ref))
+    return {account: sorted(pods) for account, pods in found.items()}
+
+
+def _token_secrets(inventory: Inventory) -> list[tuple[str, Subject]]:
+    found = []
+    for secret in inventory.of_kind("Secret", group=""):
+        if secret.obj.get("type") != TOKEN_SECRET_TYPE:
+            continue
+        account = secret.annotations.get(SA_NAME_ANNOTATION)
+        if account and secret.namespace:
+            subject = Subject("ServiceAccount", account, secret.namespace)
+            found.append((str(secret.ref), subject))
+    return sorted(found)

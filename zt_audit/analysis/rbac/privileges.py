@@ -1,0 +1,185 @@
+"""Sensitive permissions, and which grants hold them.
+
+Each primitive is a set of requests, any of which is enough. A grant holds a primitive
+when its role authorizes one of them in the grant's scope; ``resourceNames`` are not
+required to match here, since a rule limited to some names still lets its holder act on
+those names (the names are reported with the finding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from zt_audit.analysis.rbac.authorizer import (
+    Request,
+    group_matches,
+    resource_matches,
+    verb_matches,
+)
+from zt_audit.analysis.rbac.model import Grant, Rule, RuleSource
+
+
+@dataclass(frozen=True)
+class Primitive:
+    id: str
+    title: str
+    requests: tuple[Request, ...]
+    all_of: bool = False  # every request is needed (CSR approval)
+    cluster_only: bool = False  # only a ClusterRoleBinding can grant it
+
+
+def _requests(verbs: str, resources: str, group: str = "") -> tuple[Request, ...]:
+    found = []
+    for verb in verbs.split():
+        for resource in resources.split():
+            name, _, sub = resource.partition("/")
+            found.append(Request(verb, name, sub, group))
+    return tuple(found)
+
+
+WORKLOAD_CONTROLLERS = (
+    *_requests("create update patch", "deployments daemonsets statefulsets replicasets", "apps"),
+    *_requests("create update patch", "jobs cronjobs", "batch"),
+    *_requests("create update patch", "replicationcontrollers"),
+)
+
+PRIMITIVES: dict[str, Primitive] = {
+    p.id: p
+    for p in (
+        Primitive(
+            "impersonate",
+            "impersonate users, groups or service accounts",
+            (
+                *_requests("impersonate", "users groups serviceaccounts uids"),
+                *_requests("impersonate", "userextras/*", "authentication.k8s.io"),
+            ),
+        ),
+        Primitive(
+            "bind-escalate",
+            "bind or escalate roles",
+            _requests("bind escalate", "roles clusterroles", "rbac.authorization.k8s.io"),
+        ),
+        Primitive(
+            "pod-create",
+            "create pods or workload controllers",
+            (*_requests("create", "pods"), *WORKLOAD_CONTROLLERS),
+        ),
+        Primitive(
+            "pod-exec",
+            "exec or attach into pods",
+            (
+                *_requests("create get", "pods/exec pods/attach"),
+                *_requests("update patch", "pods/ephemeralcontainers"),
+            ),
+        ),
+        Primitive(
+            "nodes-proxy",
+            "reach the kubelet API through nodes/proxy",
+            _requests("get create", "nodes/proxy"),
+            cluster_only=True,
+        ),
+        Primitive(
+            "sa-token",
+            "create service-account tokens",
+            _requests("create", "serviceaccounts/token"),
+        ),
+        Primitive(
+            "csr-approve",
+            "approve certificate signing requests",
+            (
+                Request("update", "certificatesigningrequests", "approval", "certificates.k8s.io"),
+                Request("approve", "signers", "", "certificates.k8s.io"),
+            ),
+            all_of=True,
+            cluster_only=True,
+        ),
+        Primitive(
+            "webhook-write",
+            "write admission webhook configurations",
+            _requests(
+                "create update patch",
+                "mutatingwebhookconfigurations validatingwebhookconfigurations",
+                "admissionregistration.k8s.io",
+            ),
+            cluster_only=True,
+        ),
+        Primitive(
+            "pv-create",
+            "create persistent volumes (hostPath)",
+            _requests("create", "persistentvolumes"),
+            cluster_only=True,
+        ),
+        Primitive("secrets-read", "read secrets", _requests("get list watch", "secrets")),
+    )
+}
+
+
+def rule_grants(rule: Rule, request: Request) -> bool:
+    """Like the authorizer, but a rule restricted to some names still counts."""
+    return (
+        verb_matches(rule, request.verb)
+        and group_matches(rule, request.api_group)
+        and resource_matches(rule, request.resource, request.subresource)
+    )
+
+
+def holds(grant: Grant, primitive: Primitive) -> list[RuleSource]:
+    """The rules by which ``grant`` holds ``primitive`` (empty: it does not)."""
+    if primitive.cluster_only and grant.namespace is not None:
+        return []
+    used: list[RuleSource] = []
+    for request in primitive.requests:
+        found = next((s for s in grant.role.rules if rule_grants(s.rule, request)), None)
+        if found is None and primitive.all_of:
+            return []
+        if found is not None and found not in used:
+            used.append(found)
+    return used
+
+
+def is_full_admin(grant: Grant) -> bool:
+    """``*`` verbs on ``*`` resources in ``*`` groups, with no name restriction."""
+    return any(
+        "*" in s.rule.verbs
+        and "*" in s.rule.resources
+        and "*" in s.rule.api_groups
+        and not s.rule.resource_names
+        for s in grant.role.rules
+    )
+
+
+class Power(IntEnum):
+    """How much a set of grants lets an identity do, coarsely."""
+
+    NONE = 0
+    NAMESPACED = 1  # sensitive rights inside some namespaces
+    CLUSTER = 2  # sensitive rights across the cluster
+    ADMIN = 3  # cluster-admin, or a direct path to it
+
+    @property
+    def label(self) -> str:
+        return {
+            Power.NONE: "no sensitive rights",
+            Power.NAMESPACED: "sensitive rights in its namespace",
+            Power.CLUSTER: "cluster-wide sensitive rights",
+            Power.ADMIN: "cluster-admin rights",
+        }[self]
+
+
+ADMIN_PRIMITIVES = frozenset({"impersonate", "bind-escalate", "csr-approve", "nodes-proxy"})
+
+
+def power_of(grants: list[Grant]) -> Power:
+    best = Power.NONE
+    for grant in grants:
+        if grant.namespace is None and is_full_admin(grant):
+            return Power.ADMIN
+        for primitive in PRIMITIVES.values():
+            if not holds(grant, primitive):
+                continue
+            if grant.namespace is None and primitive.id in ADMIN_PRIMITIVES:
+                return Power.ADMIN
+            level = Power.CLUSTER if grant.namespace is None else Power.NAMESPACED
+            best = max(best, level)
+    return best
