@@ -340,6 +340,52 @@ def mtls(
     raise typer.Exit(code)
 
 
+@app.command()
+def reach(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Manifest files or folders, or a snapshot; '-' reads stdin."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--from", metavar="SRC", help="[KIND/]NAMESPACE/NAME or an IP address."),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DST", help="[KIND/]NAMESPACE/NAME or an IP address."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Destination port (any port when omitted).", min=1,
+                                 max=65535)
+    ] = None,
+    protocol: Annotated[
+        str | None, typer.Option(help="TCP, UDP or SCTP (TCP when --port is given).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """May SRC connect to DST under the network policies, and why; without --from and --to,
+    every allowed connection. Exit 0 allowed, 1 denied, 2 usage error."""
+    from zt_audit.cli.reach import ReachRequest, run_reach_command
+
+    configure_logging(verbose, env().stderr)
+    if protocol is not None and protocol.upper() not in ("TCP", "UDP", "SCTP"):
+        raise UsageError(f"--protocol {protocol}: choose TCP, UDP or SCTP")
+    request = ReachRequest(
+        paths=paths or [],
+        source=source,
+        destination=destination,
+        port=port,
+        protocol=protocol.upper() if protocol else None,
+        output_format=output_format.value,
+    )
+    code = run_reach_command(request, env())
+    raise typer.Exit(code)
+
+
 @app.command("explain-scoring")
 def explain_scoring() -> None:
     """Explain how scores and maturity stages are computed."""
