@@ -355,8 +355,7 @@ def reach(
         typer.Option("--to", metavar="DST", help="[KIND/]NAMESPACE/NAME or an IP address."),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Destination port (any port when omitted).", min=1,
-                                 max=65535)
+        int | None, typer.Option(help="Destination port (any port when omitted).", min=1, max=65535)
     ] = None,
     protocol: Annotated[
         str | None, typer.Option(help="TCP, UDP or SCTP (TCP when --port is given).")
