@@ -121,6 +121,15 @@ def scan(
         Severity | None,
         typer.Option(help="Exit 1 when a check of at least this severity fails."),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A saved JSON report: mark findings that are new since it."),
+    ] = None,
+    fail_on_new: Annotated[
+        Severity | None,
+        typer.Option(help="With --baseline: exit 1 when a new failing finding has at least "
+                     "this severity."),
+    ] = None,
     select: Annotated[
         list[str] | None, typer.Option(help="Run only these check IDs (comma-separated).")
     ] = None,
@@ -180,6 +189,8 @@ def scan(
         frameworks=frameworks,
         fail_under=fail_under,
         fail_on=fail_on,
+        baseline=baseline,
+        fail_on_new=fail_on_new,
         select=_split_ids(select),
         skip=_split_ids(skip),
         checks_dirs=checks_dir or [],

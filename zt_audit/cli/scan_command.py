@@ -13,9 +13,11 @@ from zt_audit.engine.config import ScanConfig
 from zt_audit.engine.evidence import EvidenceSources
 from zt_audit.engine.model import Severity
 from zt_audit.engine.registry import discover
+from zt_audit.errors import UsageError
 from zt_audit.exitcodes import ExitStatus
 from zt_audit.inventory import Inventory, load_inventory
-from zt_audit.report.document import build_report
+from zt_audit.report.baseline import compare, load_baseline
+from zt_audit.report.document import build_report, report_schema
 from zt_audit.report.formats import RenderOptions
 from zt_audit.scan import ScanOutcome, run_scan
 
@@ -37,9 +39,13 @@ class ScanRequest:
     outputs: list[str] = field(default_factory=list)  # -o FORMAT=FILE, or one plain FILE
     frameworks: tuple[str, ...] = ()  # validated framework keys for per-control views
     live: LiveOptions = field(default_factory=LiveOptions)  # used when paths is empty
+    baseline: Path | None = None  # a saved JSON report to compare findings with
+    fail_on_new: Severity | None = None
 
 
 def run_scan_command(request: ScanRequest, env: Environment) -> int:
+    if request.fail_on_new is not None and request.baseline is None:
+        raise UsageError("--fail-on-new needs --baseline REPORT.json")
     # Resolve checks before reading input, so that a bad --select fails fast.
     registry = discover(request.checks_dirs).select(request.select, request.skip)
     inventory, evidence = _collect(request, env)
@@ -49,8 +55,22 @@ def run_scan_command(request: ScanRequest, env: Environment) -> int:
         log.warning("%s", problem)
     outcome = run_scan(inventory, registry, request.config, evidence)
     report = build_report(outcome)
+    diff = None
+    if request.baseline is not None:
+        diff = compare(report, load_baseline(request.baseline, report_schema()),
+                       str(request.baseline))
+        report["baseline"] = diff.as_dict()
     _write_report(report, request, env)
-    return _exit_status(outcome, request, env)
+    status = _exit_status(outcome, request, env)
+    if diff is not None and request.fail_on_new is not None and status != ExitStatus.USAGE_ERROR:
+        new = diff.new_at_least(request.fail_on_new.value)
+        if new:
+            env.stderr.write(
+                f"zt-audit: gate failed: {len(new)} new finding(s) of severity "
+                f"{request.fail_on_new.value} or worse since {request.baseline}\n"
+            )
+            status = ExitStatus.GATE_FAILED
+    return status
 
 
 def _collect(request: ScanRequest, env: Environment) -> tuple[Inventory, EvidenceSources]:
