@@ -115,16 +115,14 @@ def _resolve_group(
 ) -> None:
     """Find each entry's resource in the group's versions, the preferred one first."""
     wanted = {entry.resource: entry for entry in entries}
+    failure: str | None = None
     for group_version in versions:
         path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
         try:
             resources = _list(get_json(transport, path, retry=retry).get("resources"))
         except RequestFailed as error:
             # An aggregated API whose backend is down answers 503 here.
-            reason = f"API {group_version} did not answer discovery ({error})"
-            for entry in entries:
-                if entry.resource in wanted and entry.kind != "*":
-                    found.unavailable.setdefault(evidence_key(group, entry.kind), reason)
+            failure = failure or f"API {group_version} did not answer discovery ({error})"
             continue
         for resource in resources:
             target = _target(group_version, resource, wanted)
@@ -136,8 +134,12 @@ def _resolve_group(
         if not wanted:
             return
     for entry in wanted.values():
+        if entry.kind == "*":
+            continue
         key = evidence_key(group, entry.kind)
-        if key not in found.unavailable and entry.kind != "*":
+        if failure is not None:
+            found.unavailable[key] = failure  # it may exist: we could not tell
+        else:
             found.missing.add(key)
 
 

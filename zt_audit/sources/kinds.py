@@ -15,6 +15,7 @@ BUILTIN_GROUPS = frozenset(
     {
         "",
         "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
         "apps",
         "batch",
         "networking.k8s.io",
@@ -91,6 +92,10 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding"),
             ),
             *_kinds("node.k8s.io", ("runtimeclasses", "RuntimeClass")),
+            # Which add-ons are installed; their (large) schemas are dropped on collection.
+            *_kinds(
+                "apiextensions.k8s.io", ("customresourcedefinitions", "CustomResourceDefinition")
+            ),
             *_kinds(
                 "gateway.networking.k8s.io",
                 ("gateways", "Gateway"),

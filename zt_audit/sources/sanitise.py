@@ -37,7 +37,23 @@ def normalise(
             kept["type"] = secret_type
         return kept
     rest = {k: v for k, v in item.items() if k not in ("apiVersion", "kind", "metadata")}
+    if kind == "CustomResourceDefinition":
+        rest = _without_schemas(rest)
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **rest}
+
+
+def _without_schemas(crd: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's OpenAPI schemas are most of its size and no check reads them."""
+    spec = crd.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("versions"), list):
+        return crd
+    versions = [
+        {k: v for k, v in version.items() if k != "schema"}
+        if isinstance(version, dict)
+        else version
+        for version in spec["versions"]
+    ]
+    return {**crd, "spec": {**spec, "versions": versions}}
 
 
 def _metadata(value: Any) -> dict[str, Any]:
@@ -46,5 +62,9 @@ def _metadata(value: Any) -> dict[str, Any]:
     metadata = {k: v for k, v in value.items() if k != "managedFields"}
     annotations = metadata.get("annotations")
     if isinstance(annotations, dict) and LAST_APPLIED in annotations:
-        metadata["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        kept = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        if kept:
+            metadata["annotations"] = kept
+        else:
+            del metadata["annotations"]
     return metadata

@@ -1,0 +1,184 @@
+"""How a live scan behaves when the API server refuses, fails, throttles or stalls.
+
+Rules exercised (Kubernetes API concepts and RBAC documentation): a list the credentials
+may not make is answered 403 and costs only that kind; 401 means the credentials are not
+accepted at all; 429 carries Retry-After, which a client honours before retrying; 5xx
+and timeouts are transient and retried with backoff.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from apiserver.kubeconfig import write_kubeconfig
+from apiserver.server import ApiServer, Fault
+from conftest import CliResult, run_cli
+
+from zt_audit.cli.app import main
+from zt_audit.cli.environment import Environment
+from zt_audit.sources.cluster import ConnectOptions, connect
+from zt_audit.sources.collect import CollectOptions, collect
+from zt_audit.sources.fetch import RetryPolicy
+
+pytest_plugins = ["apiserver.fixtures"]
+
+RBAC_KINDS = {
+    ("rbac.authorization.k8s.io", "clusterroles"): "ClusterRole",
+    ("rbac.authorization.k8s.io", "clusterrolebindings"): "ClusterRoleBinding",
+    ("rbac.authorization.k8s.io", "roles"): "Role",
+    ("rbac.authorization.k8s.io", "rolebindings"): "RoleBinding",
+}
+
+
+def scan(kubeconfig: Path, *args: str) -> tuple[CliResult, dict]:
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig), "-f", "json", *args)
+    assert result.code in (0, 1), result.stderr
+    return result, json.loads(result.stdout)
+
+
+def verdicts(report: dict) -> dict[str, str]:
+    return {check["id"]: check["status"] for check in report["checks"]}
+
+
+def changed_to(before: dict, after: dict) -> set[str]:
+    """The statuses that checks changed to between two reports."""
+    old, new = verdicts(before), verdicts(after)
+    return {new[check] for check in new if new[check] != old[check]}
+
+
+def test_forbidden_secrets_leave_the_scan_complete_and_say_what_is_missing(
+    apiserver: ApiServer, kubeconfig: Path
+):
+    _, allowed = scan(kubeconfig)
+    apiserver.forbidden.add(("", "secrets", None))
+    result, report = scan(kubeconfig)
+
+    assert report["source"]["forbidden"] == {
+        "Secret": 'missing RBAC permission: list "secrets" in API group "" cluster-wide'
+    }
+    assert "Secret" not in report["inventory"]["kinds"]
+    assert "Secret not collected" in result.stderr
+    # Whatever needed Secrets is now unobservable; nothing turned into a pass or a fail.
+    assert changed_to(allowed, report) <= {"not_observable"}
+
+
+def test_forbidden_rbac_makes_identity_checks_unobservable(apiserver: ApiServer, kubeconfig: Path):
+    _, allowed = scan(kubeconfig)
+    apiserver.forbidden.update((group, plural, None) for group, plural in RBAC_KINDS)
+    _, report = scan(kubeconfig)
+
+    assert sorted(report["source"]["forbidden"]) == sorted(RBAC_KINDS.values())
+    assert changed_to(allowed, report) <= {"not_observable"}
+    rbac_checks = [c for c in report["checks"] if c["id"] in {"IAM-01", "IAM-02", "IAM-03"}]
+    for check in rbac_checks:
+        assert check["status"] == "not_observable", check["id"]
+        assert "could not be listed" in check["reason"]
+
+
+def test_rejected_credentials_are_a_one_line_error(apiserver: ApiServer, tmp_path: Path):
+    kubeconfig = write_kubeconfig(apiserver, tmp_path / "bad", token="expired-token-0000")
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig))
+
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "credentials were rejected (401 Unauthorized)" in result.stderr
+    assert "expired-token-0000" not in result.stderr
+
+
+def test_an_unreachable_server_is_a_one_line_error(kubeconfig: Path):
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig), "--context", "unreachable")
+
+    assert result.code == 2
+    assert result.stderr.startswith("zt-audit: error: https://127.0.0.1:1: cannot reach")
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_unknown_context_is_named(kubeconfig: Path):
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig), "--context", "prod")
+    assert result.code == 2
+    assert result.stderr == f"zt-audit: error: {kubeconfig}: no context named 'prod'\n"
+
+
+def test_no_kubeconfig_and_no_pod_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    result = run_cli("scan")
+    assert result.code == 2
+    assert result.stderr.startswith("zt-audit: error: no kubeconfig found")
+    assert result.stderr.count("\n") == 1
+
+
+def test_throttling_is_retried_after_the_time_the_server_asks(
+    apiserver: ApiServer, kubeconfig: Path
+):
+    apiserver.faults.append(Fault(r"^/api/v1/pods$", status=429, times=2, retry_after=1))
+    _, report = scan(kubeconfig)
+
+    attempts = apiserver.requests_to(r"^/api/v1/pods$")
+    assert len(attempts) == 3
+    # Retry-After: 1 is a lower bound on each wait, whatever our own backoff would be.
+    assert attempts[1].at - attempts[0].at >= 1.0
+    assert attempts[2].at - attempts[1].at >= 1.0
+    assert report["inventory"]["kinds"]["Pod"] == 1
+    assert report["source"]["forbidden"] == {}
+
+
+def test_server_errors_are_retried(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/apis/networking\.k8s\.io/v1/networkpolicies$", 500, 1))
+    _, report = scan(kubeconfig)
+    assert len(apiserver.requests_to(r"^/apis/networking\.k8s\.io/v1/networkpolicies$")) == 2
+    assert report["inventory"]["kinds"]["NetworkPolicy"] == 14
+
+
+def test_a_slow_answer_times_out_and_is_retried(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/apis/apps/v1/deployments$", delay=3.0, times=1))
+    _, report = scan(kubeconfig, "--request-timeout", "1")
+    assert len(apiserver.requests_to(r"^/apis/apps/v1/deployments$")) >= 2
+    assert report["inventory"]["kinds"]["Deployment"] == 13
+
+
+def test_a_list_that_keeps_failing_costs_only_its_kind(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/apis/apps/v1/daemonsets$", delay=2.0))
+    apiserver.faults.append(Fault(r"^/apis/batch/v1/cronjobs$", status=503))
+    transport = connect(ConnectOptions(kubeconfig=kubeconfig, read_timeout=0.5))
+    try:
+        collection = collect(transport, CollectOptions(retry=RetryPolicy(2, first_wait=0.05)))
+    finally:
+        transport.close()
+
+    assert collection.not_collected == {
+        "CronJob": "HTTP 503 server error (after 2 attempts)",
+        "DaemonSet": "timed out waiting for the response (after 2 attempts)",
+    }
+    assert any(o["kind"] == "Deployment" for o in collection.objects)
+
+
+def test_an_api_group_that_fails_discovery_is_unobservable(apiserver: ApiServer, kubeconfig: Path):
+    """An aggregated or broken API answers 503 to discovery: its kinds were not seen."""
+    apiserver.faults.append(Fault(r"^/apis/security\.istio\.io/v1(beta1)?$", status=503))
+    _, report = scan(kubeconfig)
+    forbidden = report["source"]["forbidden"]
+    assert forbidden["PeerAuthentication"].startswith("API security.istio.io/v1 did not answer")
+    assert "AuthorizationPolicy.security.istio.io" in forbidden
+
+
+def test_progress_is_drawn_only_on_a_terminal(kubeconfig: Path):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    args = ["scan", "--kubeconfig", str(kubeconfig), "-f", "json"]
+    code = main(args, Environment(io.StringIO(), io.StringIO(), err))
+    assert code in (0, 1)
+    assert "collecting" in err.getvalue()
+
+    plain = run_cli(*args)
+    assert "collecting" not in plain.stderr
