@@ -16,6 +16,7 @@ from zt_audit.analysis.mesh import (
     Mode,
     WorkloadMtls,
     authorization,
+    cilium,
     destination_rules,
     north_south,
 )
@@ -294,8 +295,15 @@ def cilium_encryption(ctx: ScanContext) -> CheckResult:
     else:
         message = f"{resource.ref}: neither WireGuard/IPsec nor mutual authentication is enabled"
     status = Status.WARN if config.encryption or config.mutual_auth else Status.FAIL
-    finding = ctx.finding(resource, path, message, status=status)
-    return CheckResult(status, message, findings=(finding,), facts=facts)
+    findings = [ctx.finding(resource, path, message, status=status)]
+    if not config.mutual_auth:
+        # Rules that require authentication cannot be honoured while the feature is off.
+        for policy in cilium.policies(ctx.inventory):
+            for _, rule_path in cilium.auth_rules(policy):
+                text = f"{policy.ref} requires authentication, but mutual auth is not enabled"
+                findings.append(ctx.finding(policy, rule_path, text, status=Status.WARN))
+    ordered = tuple(sorted(findings, key=Finding.sort_key))
+    return CheckResult(status, message, findings=ordered, facts=facts)
 
 
 # MTLS-06
@@ -341,7 +349,23 @@ TLS_FLAGS = (
 )
 # kubeadm writes these into the static pod itself, so kubeadm-config need not list them.
 KUBEADM_TLS_FLAGS = frozenset(TLS_FLAGS) - {"kubelet-certificate-authority"}
-WEAK_CIPHER_MARKS = ("_CBC_", "RC4", "3DES")
+# AEAD suites with forward secrecy (TLS 1.2) and the TLS 1.3 suites; the API server's own
+# list of "insecure values" and every CBC suite fall outside it (CIS 1.2.29).
+STRONG_CIPHERS = frozenset(
+    {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    }
+)
 WEAK_VERSIONS = ("VersionTLS10", "VersionTLS11")
 
 
@@ -365,11 +389,9 @@ def control_plane_tls(ctx: ScanContext) -> CheckResult:
             if not config.has(name) and name not in implied:
                 message = f"{config.resource.ref}: --{name} is not set"
                 findings.append(ctx.finding(config.resource, config.path(""), message))
-        weak = [
-            c for c in config.values("tls-cipher-suites") if any(m in c for m in WEAK_CIPHER_MARKS)
-        ]
+        weak = sorted(set(config.values("tls-cipher-suites")) - STRONG_CIPHERS)
         if weak:
-            message = f"{config.resource.ref}: weak TLS cipher suites {', '.join(sorted(weak))}"
+            message = f"{config.resource.ref}: weak or unknown TLS cipher suites {', '.join(weak)}"
             path = config.path("tls-cipher-suites")
             findings.append(ctx.finding(config.resource, path, message, status=Status.WARN))
         version = config.flags.get("tls-min-version")
@@ -417,6 +439,7 @@ def identity_authorization(ctx: ScanContext) -> CheckResult:
         text = {
             authorization.Posture.OPEN: "accepts any caller (no deny-by-default policy)",
             authorization.Posture.PARTIAL: "allows some callers without naming their identity",
+            authorization.Posture.ANY_IDENTITY: "admits any mesh identity, not an allow-list",
         }[posture.posture]
         status = Status.FAIL if failing else Status.WARN
         resource = posture.workload.resource

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from zt_audit.analysis.mesh.model import Decision, Mesh, WorkloadMtls
+from zt_audit.analysis.mesh.model import Decision, Mesh, Mode, WorkloadMtls
 from zt_audit.analysis.mesh.resolve import MeshAnalysis
 from zt_audit.inventory import FieldPath, Inventory, Resource, Workload
 
@@ -35,6 +35,7 @@ class Posture(StrEnum):
     IDENTITY = "identity"  # deny by default, allow-listed by identity
     PARTIAL = "partial"  # deny by default, but some rules ignore identity
     OPEN = "open"  # no ALLOW policy: every caller is accepted
+    ANY_IDENTITY = "any-identity"  # authenticated callers only, but any mesh identity
     ALLOW_ALL = "allow-all"  # an ALLOW rule that matches every request
 
 
@@ -170,4 +171,6 @@ def linkerd_posture(analysis: MeshAnalysis, result: WorkloadMtls) -> WorkloadAut
         authz.posture = Posture.IDENTITY
     elif details.identity_ports:
         authz.posture = Posture.PARTIAL
+    elif all(p.mode is Mode.STRICT for p in details.ports):
+        authz.posture = Posture.ANY_IDENTITY
     return authz

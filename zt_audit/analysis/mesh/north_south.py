@@ -82,7 +82,7 @@ def _ingress(ingress: Resource) -> Iterator[Exposure]:
     plain = [h for h in _ingress_hosts(ingress) if h not in tls_hosts]
     if not isinstance(tls, list) or not tls:
         yield Exposure(
-            ingress, ("spec",), f"{ingress.ref}: has no spec.tls: served over HTTP", FAIL
+            ingress, ("spec",), f"{ingress.ref}: has no spec.tls, so it is served over HTTP", FAIL
         )
     elif plain:
         hosts = ", ".join(sorted(plain))
