@@ -79,4 +79,3 @@ def workload_facts(engine: NetworkEngine, endpoint: Endpoint) -> dict[str, Any]:
             "external": list(egress.external),
         },
     }
-

@@ -28,6 +28,7 @@ class EndpointIndex:
         self.endpoints: list[Endpoint] = []
         self._by_namespace: dict[str, list[int]] = {}
         self._by_label: dict[tuple[str, str, str], set[int]] = {}
+        self._host: dict[str, list[int]] = {}
         for workload in workloads:
             self._add(workload)
         self.size = len(self.endpoints)
@@ -49,7 +50,10 @@ class EndpointIndex:
         self.endpoints.append(endpoint)
         self._by_namespace.setdefault(endpoint.namespace, []).append(index)
         if endpoint.host_network:
-            return  # selectors never pick hostNetwork pods: their traffic is the node's
+            # Policies never select hostNetwork pods, and whether a peer selector sees
+            # their traffic is up to the plugin; they are kept apart from the label index.
+            self._host.setdefault(endpoint.namespace, []).append(index)
+            return
         for key, value in endpoint.labels.items():
             self._by_label.setdefault((endpoint.namespace, key, value), set()).add(index)
 
@@ -155,26 +159,44 @@ class EndpointIndex:
             return cached
         if peer.any_peer:
             bits = self.all_bits
+        elif peer.ip_block is not None:
+            # Pod and node addresses are unknown: a private block may cover any of them.
+            bits = self.all_bits if peer.ip_block.may_hold_cluster_addresses() else 0
         elif not peer.selects_pods:
-            bits = 0  # address blocks: pod addresses are not known from manifests
+            bits = 0
         else:
             members: set[int] = set()
+            selector = peer.pods or EVERYTHING
             for namespace, _ in self.peer_namespaces(peer):
-                members |= self.pods(namespace, peer.pods or EVERYTHING)
+                members |= self.pods(namespace, selector)
+                members.update(
+                    i
+                    for i in self._host.get(namespace, ())
+                    if selector.matches(self.endpoints[i].labels)
+                )
             bits = to_bits(members, self.size)
         self._peer_bits[peer] = bits
         return bits
 
     def peer_match(self, peer: Peer, endpoint: Endpoint) -> Match:
-        """Whether a peer matches one endpoint."""
+        """Whether a peer matches one endpoint.
+
+        Two answers are left to the network plugin by Kubernetes, and so are MAYBE here:
+        whether an address block covers a pod (its address is not in the manifests) and
+        whether a selector sees a hostNetwork pod's traffic as that pod's or the node's.
+        """
         if peer.any_peer:
             return Match.YES
-        if not peer.selects_pods or endpoint.host_network:
+        if peer.ip_block is not None:
+            return Match.MAYBE if peer.ip_block.may_hold_cluster_addresses() else Match.NO
+        if not peer.selects_pods:
             return Match.NO
         if peer.pods is not None and not peer.pods.matches(endpoint.labels):
             return Match.NO
         if peer.namespaces is None:
-            return Match.YES if endpoint.namespace == peer.home else Match.NO
-        if peer.namespace_names is not None and endpoint.namespace not in peer.namespace_names:
-            return Match.NO
-        return self.namespace_match(peer.namespaces, endpoint.namespace)
+            match = Match.YES if endpoint.namespace == peer.home else Match.NO
+        elif peer.namespace_names is not None and endpoint.namespace not in peer.namespace_names:
+            match = Match.NO
+        else:
+            match = self.namespace_match(peer.namespaces, endpoint.namespace)
+        return match & Match.MAYBE if endpoint.host_network else match

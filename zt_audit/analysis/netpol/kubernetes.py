@@ -32,7 +32,9 @@ KUBERNETES_ORDER = 1000.0
 PEER_FIELDS = {INGRESS: "from", EGRESS: "to"}
 
 
-def normalise_network_policy(resource: Resource) -> Policy:
+def normalise_network_policy(resource: Resource) -> Policy | None:
+    if not isinstance(resource.obj.get("spec"), dict):
+        return None  # the API server rejects such an object; it isolates nothing
     spec = resource.spec
     namespace = resource.namespace or "default"
     policy = Policy(

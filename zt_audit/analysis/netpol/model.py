@@ -19,6 +19,9 @@ from zt_audit.inventory import FieldPath, Resource, Workload
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 INGRESS, EGRESS = "ingress", "egress"
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(r) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
 DIRECTIONS = (INGRESS, EGRESS)
 
 
@@ -49,6 +52,21 @@ class IPBlock:
     @property
     def everything(self) -> bool:
         return self.cidr.prefixlen == 0 and not self.excepts
+
+    def may_hold_cluster_addresses(self) -> bool:
+        """Whether the block leaves some private range open, where pods and nodes live.
+
+        Pod and node addresses are not in manifests, so a block that overlaps a private
+        range may or may not cover them.
+        """
+        for private in PRIVATE_RANGES:
+            if private.version != self.cidr.version or not self.cidr.overlaps(private):
+                continue
+            if not any(
+                private.subnet_of(cut) for cut in self.excepts if cut.version == private.version
+            ):
+                return True
+        return False
 
     def __str__(self) -> str:
         if not self.excepts:
