@@ -4,8 +4,8 @@ The catalogues are data (``zt_audit/data/frameworks``). A view lays the checks o
 report against one catalogue and gives each control a state: ``evidenced`` when every
 mapped check that applies passed, ``gap`` when one failed or warned, ``not_observable``
 when the evidence could not be read, ``not_applicable`` when no mapped check applied, and
-``not_covered`` when no check maps to it. A view supports an audit; it never certifies
-compliance, and nothing here says otherwise.
+``not_covered`` when no check maps to it. A view supports an audit; it never says that a
+control is met.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ STATE_LABEL = {
 }
 DISCLAIMER = (
     "Each row lists the checks whose results support the control. Supporting evidence is "
-    "not an assessment: no row means the control is met or that the cluster is compliant."
+    "not an assessment: no row says that a control is met."
 )
 
 _RANGE = re.compile(r"^(?P<stem>(?:\d+\.)*)(?P<low>\d+)\s*[–-]\s*(?P=stem)(?P<high>\d+)$")
