@@ -17,6 +17,7 @@ from zt_audit.report.views import (
     percent,
     problem_checks,
     score_text,
+    sentence,
     unobserved_checks,
     where,
 )
@@ -130,7 +131,7 @@ def _unobserved(checks: list[dict[str, Any]]) -> list[str]:
         "",
     ]
     for check in checks:
-        line = f"- {text(check['id'])} {text(check['title'])}: {text(check['reason'])}"
+        line = f"- {text(check['id'])} {text(check['title'])}: {text(sentence(check['reason']))}"
         if check["hint"]:
             line += f" To resolve: {text(check['hint'])}"
         lines.append(line)

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from zt_audit.report.views import finding_remediation, finding_severity, object_label
+from zt_audit.report.views import finding_remediation, finding_severity, object_label, sentence
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -189,7 +189,7 @@ def _invocation(
     for check in checks:
         if check["status"] not in ("not_observable", "error"):
             continue
-        text = f"{check['id']} was not evaluated: {check['reason']}"
+        text = f"{check['id']} was not evaluated: {sentence(check['reason'])}"
         if check["hint"]:
             text += f" To resolve: {check['hint']}"
         notes.append(

@@ -88,6 +88,12 @@ def finding_remediation(finding: dict[str, Any], check: dict[str, Any]) -> str:
     return (finding["remediation"] or check["remediation"]).strip()
 
 
+def sentence(value: str) -> str:
+    """``value`` ending with a full stop, so that another sentence can follow it."""
+    value = value.strip()
+    return value if not value or value[-1] in ".!?" else value + "."
+
+
 def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
