@@ -160,6 +160,16 @@ class TestLinkerd:
         assert result.facts["mesh_coverage"]["mutually_authenticated"] == 1
 
 
+def test_mesh_control_plane_is_not_counted_as_uncovered():
+    outcome = scan_files(MESH / "istio-shop.yaml", MESH / "istio-control-plane.yaml")
+    result = result_of(outcome, "MTLS-01")
+    assert result.reason == "4 of 5 workloads in a mesh (80%)"
+    assert result.facts["mesh_infrastructure_excluded"] == [
+        "DaemonSet istio-system/ztunnel",
+        "Deployment istio-system/istiod",
+    ]
+
+
 def test_cilium_wireguard_without_mutual_auth():
     outcome = scan_files(MESH / "cilium-wireguard.yaml")
     result = result_of(outcome, "MTLS-05")

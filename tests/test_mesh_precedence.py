@@ -12,6 +12,8 @@ Every case names the documentation rule it exercises:
   default is PERMISSIVE; the oldest policy wins at a level; selector policies in the
   root namespace are ignored; ``portLevelMtls`` only with a selector, on workload ports;
   DISABLE unsupported in ambient.
+- [istio-capture]: Istio, resource annotations ``traffic.sidecar.istio.io/includeInboundPorts``
+  (default ``*``) and ``excludeInboundPorts``: ports the sidecar does not capture bypass it.
 - [linkerd-*]: Linkerd, "Authorization Policy" feature and reference pages, and
   "Automatic mTLS" (skip ports bypass the proxy; opaque ports are still mTLS).
 - [cilium-auth]: Cilium, "Mutual Authentication" (``authentication.mode: required``
@@ -620,6 +622,49 @@ CASES: list[tuple[str, str, list[dict], str, str | None, dict[str, str]]] = [
         "app/web",
         "istio",
         {"*": "STRICT"},
+    ),
+    # Sidecar capture
+    (
+        "excluded-inbound-port-bypasses",
+        "istio-capture",
+        [
+            ISTIO_NS,
+            deploy(
+                ports=(8080, 9090),
+                annotations={"traffic.sidecar.istio.io/excludeInboundPorts": "9090"},
+            ),
+            pa("default", ROOT, "STRICT"),
+        ],
+        "app/web",
+        "istio",
+        {"8080": "STRICT", "9090": "DISABLE"},
+    ),
+    (
+        "include-list-leaves-others-uncaptured",
+        "istio-capture",
+        [
+            ISTIO_NS,
+            deploy(
+                ports=(8080, 9090),
+                annotations={"traffic.sidecar.istio.io/includeInboundPorts": "8080"},
+            ),
+            pa("default", ROOT, "STRICT"),
+        ],
+        "app/web",
+        "istio",
+        {"8080": "STRICT", "9090": "DISABLE"},
+    ),
+    (
+        "include-star-captures-all",
+        "istio-capture",
+        [
+            ISTIO_NS,
+            deploy(annotations={"traffic.sidecar.istio.io/includeInboundPorts": "*"}),
+            pa("default", ROOT, "STRICT"),
+        ],
+        "app/web",
+        "istio",
+        {"8080": "STRICT"},
     ),
     # Linkerd
     (

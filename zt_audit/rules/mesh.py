@@ -64,8 +64,20 @@ def _port_finding(
 # MTLS-01
 
 
+# The mesh's own machinery runs outside the data plane it provides, by design.
+MESH_INFRASTRUCTURE = frozenset({"istiod", "ztunnel", "istio-cni-node", "istio-cni"})
+
+
+def _infrastructure(result: WorkloadMtls) -> bool:
+    labels = result.workload.pod_labels
+    names = {labels.get("app"), labels.get("app.kubernetes.io/name"), labels.get("k8s-app")}
+    return bool(names & MESH_INFRASTRUCTURE)
+
+
 def mesh_coverage(ctx: ScanContext) -> CheckResult:
-    results = list(mesh_of(ctx))
+    every = list(mesh_of(ctx))
+    results = [r for r in every if not _infrastructure(r)]
+    excluded = sorted(_subject(r) for r in every if _infrastructure(r))
     if not results:
         return not_applicable("no workloads in scope")
     states = Counter(r.data_plane.state for r in results)
@@ -99,6 +111,7 @@ def mesh_coverage(ctx: ScanContext) -> CheckResult:
         },
         "data_plane": {state.value: states[state] for state in sorted(states)},
         "meshes": dict(sorted(Counter(r.mesh.value for r in covered if r.mesh).items())),
+        "mesh_infrastructure_excluded": excluded,
     }
     result = by_threshold(
         ratio, pass_at=0.95, warn_at=0.5, findings=findings, what="in a mesh", facts=facts

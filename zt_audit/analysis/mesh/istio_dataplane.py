@@ -16,6 +16,7 @@ and pods on the host network are never captured.
 
 from __future__ import annotations
 
+from zt_audit.analysis.mesh.common import port_set
 from zt_audit.analysis.mesh.model import DataPlane, DataPlaneVerdict, Decision, Mesh
 from zt_audit.inventory import Inventory, Resource, Workload
 
@@ -171,3 +172,34 @@ def _ready(daemonset: Resource) -> bool:
         return False
     ready, desired = status.get("numberReady"), status.get("desiredNumberScheduled")
     return isinstance(ready, int) and isinstance(desired, int) and 0 < desired <= ready
+
+
+INCLUDE_INBOUND = "traffic.sidecar.istio.io/includeInboundPorts"
+EXCLUDE_INBOUND = "traffic.sidecar.istio.io/excludeInboundPorts"
+
+
+def inbound_bypass(workload: Workload, declared: set[int]) -> dict[int, Decision]:
+    """Ports whose inbound traffic the sidecar does not intercept, so no mTLS applies.
+
+    ``includeInboundPorts`` (default ``*``) limits interception to the ports it lists, an
+    empty value intercepting none; ``excludeInboundPorts`` removes ports from it.
+    """
+    resource = workload.resource
+    annotations = workload.pod_annotations
+    meta = (*workload.spec_path[:-1], "metadata", "annotations")
+    bypass: dict[int, Decision] = {}
+    include = annotations.get(INCLUDE_INBOUND)
+    if include is not None and include.strip() != "*":
+        kept = port_set(include)
+        text = f"{resource.ref}: {INCLUDE_INBOUND}={include!r}: other ports bypass the sidecar"
+        decision = Decision(text, resource, (*meta, INCLUDE_INBOUND))
+        bypass.update({port: decision for port in declared if port not in kept})
+    exclude = annotations.get(EXCLUDE_INBOUND)
+    if exclude:
+        text = f"{resource.ref}: {EXCLUDE_INBOUND}={exclude}: bypasses the sidecar"
+        decision = Decision(text, resource, (*meta, EXCLUDE_INBOUND))
+        excluded = port_set(exclude)
+        # A long range is listed only where it hits a declared port.
+        shown = excluded if len(excluded) <= 16 else excluded & declared
+        bypass.update({port: decision for port in shown})
+    return bypass

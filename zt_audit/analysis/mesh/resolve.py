@@ -97,7 +97,10 @@ class MeshAnalysis:
             f"{d.winner.ref} is the oldest"
             for d in resolution.duplicates
         )
-        return WorkloadMtls(workload, verdict, tuple(resolution.ports), tuple(notes), encryption)
+        ports = resolution.ports
+        if verdict.mesh is Mesh.ISTIO:
+            ports = _bypassed(workload, ports)
+        return WorkloadMtls(workload, verdict, tuple(ports), tuple(notes), encryption)
 
     def _cilium(self, workload: Workload) -> WorkloadMtls | None:
         if not self.cilium.mutual_auth:
@@ -124,6 +127,19 @@ def _plain_ports(
     if not ports:
         return (PortMode(0, None, mode, decided),)
     return tuple(PortMode(p.number, p.name, mode, decided) for p in ports)
+
+
+def _bypassed(workload: Workload, ports: list[PortMode]) -> list[PortMode]:
+    """Ports the sidecar does not intercept accept plaintext whatever the policy says."""
+    declared = {p.port for p in ports if p.port}
+    bypass = istio_dataplane.inbound_bypass(workload, declared)
+    if not bypass:
+        return ports
+    by_number = {p.port: p for p in ports}
+    for number, decision in bypass.items():
+        name = by_number[number].name if number in by_number else None
+        by_number[number] = PortMode(number, name, Mode.DISABLE, (decision,))
+    return [by_number[number] for number in sorted(by_number)]
 
 
 def workload_key(workload: Workload) -> str:
