@@ -168,6 +168,8 @@ def test_mesh_control_plane_is_not_counted_as_uncovered():
         "DaemonSet istio-system/ztunnel",
         "Deployment istio-system/istiod",
     ]
+    # istiod's DEFAULT_WORKLOAD_CERT_TTL sets the lifetime of workload certificates.
+    assert result_of(outcome, "MTLS-02").facts["workload_cert_ttl"] == "12h"
 
 
 def test_cilium_wireguard_without_mutual_auth():
