@@ -17,11 +17,13 @@ COMPLETE_HINT = (
 
 def absence_unobservable(ctx: ScanContext, *kinds: str) -> str | None:
     """Why the absence of ``kinds`` cannot be trusted, or None when it can."""
-    reasons = []
+    forbidden, partial = [], []
     for kind in kinds:
         status = ctx.evidence.kind_status(kind, False)
         if status is SourceStatus.FORBIDDEN:
-            reasons.append(ctx.evidence.describe(kind, status))
+            forbidden.append(ctx.evidence.describe(kind, status))
         elif status is SourceStatus.NOT_IN_BUNDLE:
-            reasons.append(f"a partial bundle may leave out {kind} objects")
-    return "; ".join(dict.fromkeys(reasons)) or None
+            partial.append(kind)
+    if partial:
+        forbidden.append(f"a partial input may leave out {', '.join(partial)} objects")
+    return "; ".join(forbidden) or None

@@ -1,0 +1,1 @@
+"""Admission control as the cluster enforces it: webhooks and image policy engines."""
