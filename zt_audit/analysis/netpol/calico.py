@@ -23,11 +23,14 @@ from zt_audit.analysis.netpol.model import (
     Tier,
 )
 from zt_audit.analysis.netpol.ports import PROTOCOLS, PortSpec
-from zt_audit.analysis.netpol.selectors import EVERYTHING, NOTHING, Selector
+from zt_audit.analysis.netpol.selectors import EVERYTHING, NOTHING, Requirement, Selector
 from zt_audit.inventory import Resource
 
 ACTIONS = {"Allow": Action.ALLOW, "Deny": Action.DENY, "Pass": Action.PASS}
 GROUPS = ("projectcalico.org", "crd.projectcalico.org")
+NAMESPACE_LABEL = "projectcalico.org/namespace"
+NAME_LABEL = "projectcalico.org/name"
+METADATA_NAME = "kubernetes.io/metadata.name"
 
 
 def normalise_calico(resource: Resource) -> Policy | None:
@@ -47,10 +50,12 @@ def normalise_calico(resource: Resource) -> Policy | None:
     if subject is None:
         policy.notes.append("selector not translated: the policy is taken to select no pod")
         subject = NOTHING
+    subject, by_name = split_namespace_label(subject)
     policy.subject_pods = subject
     if is_global:
         namespaces = parse_calico_selector(spec.get("namespaceSelector"))
-        policy.subject_namespaces = namespaces if namespaces is not None else NOTHING
+        namespaces = _namespace_names(namespaces) if namespaces is not None else NOTHING
+        policy.subject_namespaces = _both(namespaces, by_name)
     types = _types(spec)
     for direction in (INGRESS, EGRESS):
         policy.isolates[direction] = direction in types
@@ -102,17 +107,59 @@ def _peers(side: dict[str, Any], policy: Policy) -> tuple[Peer, ...]:
                 peers.append(Peer(ip_block=block))
     selector_text, namespace_text = side.get("selector"), side.get("namespaceSelector")
     if selector_text is not None or namespace_text is not None:
-        pods = _peer_selector(selector_text, policy)
+        pods, by_name = split_namespace_label(_peer_selector(selector_text, policy))
         if namespace_text is not None:
-            namespaces: Selector | None = _peer_selector(namespace_text, policy)
-        elif policy.namespace is None:
+            namespaces: Selector | None = _namespace_names(_peer_selector(namespace_text, policy))
+        elif policy.namespace is None or by_name is not None:
             namespaces = EVERYTHING
         else:
             namespaces = None
+        namespaces = _both(namespaces, by_name) if by_name is not None else namespaces
         peers.append(Peer(pods=pods, namespaces=namespaces, home=policy.namespace))
     if not peers and nets is None:
         return (Peer(any_peer=True),)
     return tuple(peers)
+
+
+def split_namespace_label(selector: Selector) -> tuple[Selector, Selector | None]:
+    """Move requirements on Calico's ``projectcalico.org/namespace`` pseudo-label (which
+    every pod carries) into a namespace selector on the name label."""
+    if not selector.valid:
+        return selector, None
+    pods = [r for r in selector.requirements if r.key != NAMESPACE_LABEL]
+    names = [
+        Requirement(METADATA_NAME, r.operator, r.values)
+        for r in selector.requirements
+        if r.key == NAMESPACE_LABEL
+    ]
+    return Selector(tuple(pods)), Selector(tuple(names)) if names else None
+
+
+def _namespace_names(selector: Selector) -> Selector:
+    """Calico names a namespace by ``projectcalico.org/name`` in namespace selectors."""
+    if not selector.valid:
+        return selector
+    return Selector(
+        tuple(
+            Requirement(METADATA_NAME, r.operator, r.values) if r.key == NAME_LABEL else r
+            for r in selector.requirements
+        )
+    )
+
+
+def _both(first: Selector | None, second: Selector | None) -> Selector | None:
+    if first is None or second is None:
+        return first or second
+    if not first.valid or not second.valid:
+        return NOTHING
+    return Selector(
+        tuple(
+            sorted(
+                (*first.requirements, *second.requirements),
+                key=lambda r: (r.key, r.operator, sorted(r.values)),
+            )
+        )
+    )
 
 
 def _peer_selector(text: Any, policy: Policy) -> Selector:

@@ -29,8 +29,9 @@ from zt_audit.inventory import Resource
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 NAMESPACE_LABEL_PREFIX = "io.cilium.k8s.namespace.labels."
+# Cilium's CIDR rules and the world entity never select endpoints that Cilium manages.
 WORLD = tuple(
-    Peer(ip_block=IPBlock(network))
+    Peer(ip_block=IPBlock(network), external_only=True)
     for network in (parse_network("0.0.0.0/0"), parse_network("::/0"))
     if network is not None
 )
@@ -135,11 +136,11 @@ def _rule(
     for cidr in entry.get(cidr_key) or ():
         block = parse_ip_block({"cidr": cidr})
         if block is not None:
-            peers.append(Peer(ip_block=block))
+            peers.append(Peer(ip_block=block, external_only=True))
     for item in entry.get(cidr_set_key) or ():
         block = parse_ip_block(item)
         if block is not None:
-            peers.append(Peer(ip_block=block))
+            peers.append(Peer(ip_block=block, external_only=True))
     for entity in entry.get(entities_key) or ():
         if entity == "all":
             peers.append(ANY_PEER)

@@ -161,7 +161,8 @@ class EndpointIndex:
             bits = self.all_bits
         elif peer.ip_block is not None:
             # Pod and node addresses are unknown: a private block may cover any of them.
-            bits = self.all_bits if peer.ip_block.may_hold_cluster_addresses() else 0
+            covers = not peer.external_only and peer.ip_block.may_hold_cluster_addresses()
+            bits = self.all_bits if covers else 0
         elif not peer.selects_pods:
             bits = 0
         else:
@@ -188,7 +189,9 @@ class EndpointIndex:
         if peer.any_peer:
             return Match.YES
         if peer.ip_block is not None:
-            return Match.MAYBE if peer.ip_block.may_hold_cluster_addresses() else Match.NO
+            if peer.external_only or not peer.ip_block.may_hold_cluster_addresses():
+                return Match.NO
+            return Match.MAYBE
         if not peer.selects_pods:
             return Match.NO
         if peer.pods is not None and not peer.pods.matches(endpoint.labels):

@@ -88,6 +88,7 @@ class Peer:
     ip_block: IPBlock | None = None
     any_peer: bool = False
     namespace_names: frozenset[str] | None = None  # Cilium/ANP name lists; None: no limit
+    external_only: bool = False  # an address block that never matches cluster endpoints
 
     @property
     def selects_pods(self) -> bool:
