@@ -116,3 +116,10 @@ def test_frameworks_lists_every_catalogue():
     assert {e["basis"] for e in entries} == {"mappings", "crosswalk"}
     table = run_cli("frameworks")
     assert "nist-800-53" in table.stdout and "domain crosswalk" in table.stdout
+
+
+def test_a_file_named_like_a_format_is_written_with_a_path_prefix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("scan", *DEMO, "-f", "json", "-o", "./json=odd")
+    assert result.code == 0, result.stderr
+    assert json.loads((tmp_path / "json=odd").read_text(encoding="utf-8"))["schema_version"]

@@ -311,3 +311,13 @@ def test_no_format_says_compliant(example):
     for name in FORMAT_NAMES:
         output = render(name, report, RenderOptions(frameworks=("pci-dss", "soc2")))
         assert "compliant" not in output.lower(), name
+
+
+def test_views_saved_by_another_version_still_render(example):
+    # A saved view of a framework this version does not ship is kept in JSON, skipped in HTML.
+    report = copy.deepcopy(example)
+    future = {**report["frameworks"][0], "key": "future-framework", "title": "Future"}
+    report["frameworks"] = [future, *report["frameworks"]]
+    assert 'id="framework-cis-kubernetes"' in render("html", report)
+    assert 'id="framework-future-framework"' not in render("html", report)
+    assert json.loads(render("json", report))["frameworks"][0]["key"] == "future-framework"

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from zt_audit.report.frameworks import with_frameworks
+from zt_audit.report.frameworks import catalogue, with_frameworks
 
 FORMAT_NAMES = ("table", "json", "html", "sarif", "junit", "markdown")
 EXTENSIONS = {
@@ -39,7 +39,9 @@ def framework_keys(report: dict[str, Any], options: RenderOptions) -> tuple[str,
     """The frameworks to show: those asked for, else those a saved report already carries."""
     if options.frameworks:
         return options.frameworks
-    return tuple(view["key"] for view in report.get("frameworks", []))
+    # A report saved by another version may name frameworks this one does not ship.
+    known = catalogue()
+    return tuple(view["key"] for view in report.get("frameworks", []) if view["key"] in known)
 
 
 def _json(report: dict[str, Any], options: RenderOptions) -> str:
