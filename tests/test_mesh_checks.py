@@ -315,6 +315,20 @@ class TestKyvernoResources:
             ("warn", "DestinationRule/default/good-dr02 sets tls.mode=SIMPLE (all ports)"),
         ]
 
+    def test_destination_rules_toward_unknown_membership(self):
+        """Without the prod Namespace, a DISABLE toward ratings can be judged neither way."""
+        outcome = scan_files(
+            KYVERNO / "istio" / "enforce-tls-hosts-host-subnets-dr-bad.yaml",
+            MESH / "ratings-prod.yaml",
+        )
+        result = result_of(outcome, "MTLS-03")
+        assert result.status is Status.NOT_OBSERVABLE
+        assert result.reason == (
+            "client TLS settings toward hosts whose mesh membership is unknown: "
+            "DestinationRule/default/bad-dr01 (DISABLE toward ratings.prod.svc.cluster.local), "
+            "DestinationRule/default/bad-dr02 (DISABLE toward ratings.prod.svc.cluster.local)"
+        )
+
     def test_pods_opting_out_of_injection(self):
         outcome = scan_files(
             KYVERNO / "istio" / "prevent-disabling-injection-pods-pod-bad.yaml",

@@ -221,8 +221,12 @@ def destination_rule_downgrade(ctx: ScanContext) -> CheckResult:
     if not any(r.mesh in ISTIO for r in analysis) and not rules:
         return not_applicable("no workload is in an Istio mesh")
     findings = []
+    uncertain = []
     for downgrade in destination_rules.downgrades(ctx.inventory, analysis.results):
         setting = downgrade.setting
+        if not downgrade.confirmed:
+            uncertain.append(f"{setting.rule.ref} ({setting.mode} toward {downgrade.host})")
+            continue
         status = Status.FAIL if setting.mode == "DISABLE" else Status.WARN
         targets = ", ".join(downgrade.meshed)
         message = (
@@ -235,6 +239,12 @@ def destination_rule_downgrade(ctx: ScanContext) -> CheckResult:
         resource, path = auto
         message = f"{resource.ref} turns enableAutoMtls off: clients send plaintext by default"
         findings.append(ctx.finding(resource, path, message, status=Status.WARN))
+    if uncertain and not findings:
+        return not_observable(
+            "client TLS settings toward hosts whose mesh membership is unknown: "
+            + ", ".join(sorted(set(uncertain))),
+            hint=NAMESPACE_HINT,
+        )
     return from_findings(
         findings,
         evaluated=max(len(rules), 1),

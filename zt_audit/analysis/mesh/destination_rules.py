@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from zt_audit.analysis.mesh.model import Mesh, WorkloadMtls
+from zt_audit.analysis.mesh.model import DataPlane, Mesh, WorkloadMtls
 from zt_audit.analysis.netpol.selectors import parse_equality_map
 from zt_audit.inventory import FieldPath, Inventory, Resource
 
@@ -36,6 +36,11 @@ class Downgrade:
     setting: TlsSetting
     host: str
     meshed: tuple[str, ...]  # the meshed workloads behind the host
+    uncertain: tuple[str, ...] = ()  # workloads whose mesh membership is unknown
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.meshed)
 
 
 def tls_settings(rule: Resource) -> Iterator[TlsSetting]:
@@ -100,17 +105,20 @@ def downgrades(inventory: Inventory, results: dict[str, WorkloadMtls]) -> Iterat
         settings = [s for s in tls_settings(rule) if s.mode != "ISTIO_MUTUAL"]
         if not settings:
             continue
-        meshed = _meshed_behind(host, rule.namespace or "default", inventory, results)
-        if not meshed:
+        behind = _behind(host, rule.namespace or "default", inventory, results)
+        meshed = tuple(k for k, r in behind if r.mesh in ISTIO_MESHES)
+        uncertain = tuple(k for k, r in behind if r.data_plane.state is DataPlane.UNKNOWN)
+        if not meshed and not uncertain:
             continue
         for setting in settings:
-            yield Downgrade(setting, host, meshed)
+            yield Downgrade(setting, host, meshed, uncertain)
 
 
-def _meshed_behind(
+def _behind(
     host: str, namespace: str, inventory: Inventory, results: dict[str, WorkloadMtls]
-) -> tuple[str, ...]:
-    names = set()
+) -> list[tuple[str, WorkloadMtls]]:
+    """The in-scope workloads that serve a host, by the selectors of its Services."""
+    found: dict[str, WorkloadMtls] = {}
     for service in host_services(host, namespace, inventory):
         selector = service.spec.get("selector")
         if not isinstance(selector, dict) or not selector:
@@ -118,13 +126,9 @@ def _meshed_behind(
         matcher = parse_equality_map(selector)
         for key, result in results.items():
             workload = result.workload
-            if (
-                workload.namespace == service.namespace
-                and result.mesh in ISTIO_MESHES
-                and matcher.matches(workload.pod_labels)
-            ):
-                names.add(key)
-    return tuple(sorted(names))
+            if workload.namespace == service.namespace and matcher.matches(workload.pod_labels):
+                found[key] = result
+    return sorted(found.items())
 
 
 def auto_mtls_setting(inventory: Inventory, root: str) -> tuple[Resource, FieldPath] | None:
