@@ -130,6 +130,7 @@ def test_the_cronjob_script_snapshots_and_reports(
     script = pod["containers"][0]["args"][0].replace("/reports", str(tmp_path))
     bin_dir = Path(sys.executable).parent
     env = {
+        **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "KUBECONFIG": str(kubeconfig),
         "HOME": str(tmp_path),
