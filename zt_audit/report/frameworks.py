@@ -26,11 +26,11 @@ STATE_LABEL = {
     "gap": "gap",
     "not_observable": "not observable",
     "not_applicable": "not applicable",
-    "not_covered": "not covered by any check",
+    "not_covered": "not covered",
 }
 DISCLAIMER = (
     "Each row lists the checks whose results support the control. Supporting evidence is "
-    "not an assessment: no row says that a control is met."
+    "not an assessment: no row says that a control is met. Not covered: no check supports it."
 )
 
 _RANGE = re.compile(r"^(?P<stem>(?:\d+\.)*)(?P<low>\d+)\s*[–-]\s*(?P=stem)(?P<high>\d+)$")
