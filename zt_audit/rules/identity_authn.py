@@ -1,0 +1,555 @@
+"""Authentication and authorization settings: IAM-06 to IAM-10 and IAM-12.
+
+Flags come from the kube-apiserver static pod or ``kubeadm-config``; structured
+AuthenticationConfiguration, AuthorizationConfiguration and KubeletConfiguration documents
+are read when the input holds them. A managed control plane hides all of this, so those
+checks are not observable there rather than failing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import yaml
+
+from zt_audit.analysis.platform import ApiServerConfig
+from zt_audit.analysis.rbac.authn import (
+    anonymous_setting,
+    authentication_configs,
+    authorization_configs,
+    authorizer_types,
+    aws_auth_mappings,
+    jwt_authenticators,
+    kubeconfig_users,
+    looks_federated,
+    required_claim_mfa,
+)
+from zt_audit.analysis.rbac.subjects import SubjectClass
+from zt_audit.engine.context import (
+    ScanContext,
+    from_findings,
+    not_observable,
+    passed,
+)
+from zt_audit.engine.model import CheckResult, Finding, Severity, Stage, Status
+from zt_audit.engine.registry import Implementation
+from zt_audit.inventory import Resource
+from zt_audit.rules.identity_common import (
+    apiservers,
+    control_plane_unobservable,
+    grant_finding,
+    judged_grants,
+    platform,
+    subject_class,
+)
+
+KUBELET_GROUP = "kubelet.config.k8s.io"
+DAY_SECONDS = 86_400
+
+
+def _kubelet_configs(ctx: ScanContext) -> list[tuple[Resource, tuple, dict[str, Any]]]:
+    """KubeletConfiguration documents, and the one kubeadm keeps in kube-system."""
+    found = [
+        (r, (), r.obj) for r in ctx.inventory.of_kind("KubeletConfiguration", group=KUBELET_GROUP)
+    ]
+    configmap = ctx.inventory.get("ConfigMap", "kube-system", "kubelet-config")
+    data = configmap.obj.get("data") if configmap is not None else None
+    text = data.get("kubelet") if isinstance(data, dict) else None
+    if configmap is not None and isinstance(text, str):
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            document = None
+        if isinstance(document, dict):
+            found.append((configmap, ("data", "kubelet"), document))
+    return found
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+# IAM-06
+
+
+def anonymous_auth(ctx: ScanContext) -> CheckResult:
+    findings: list[Finding] = []
+    evaluated = 0
+    for resource, path, config in _kubelet_configs(ctx):
+        evaluated += 1
+        if _dig(config, "authentication", "anonymous", "enabled") is True:
+            field = path or ("authentication", "anonymous", "enabled")
+            findings.append(ctx.finding(resource, field, "the kubelet serves anonymous requests"))
+
+    documents = authentication_configs(ctx.inventory)
+    settings = [(doc, anonymous_setting(doc)) for doc in documents]
+    for doc, setting in settings:
+        if setting is None:
+            continue
+        evaluated += 1
+        if not setting.health_only:
+            where = ", ".join(setting.paths) if setting.paths else "every path"
+            message = f"{doc.ref} authenticates anonymous requests for {where}"
+            findings.append(ctx.finding(doc, setting.field, message))
+
+    structured = any(setting is not None for _, setting in settings)
+    blocked = control_plane_unobservable(ctx, "anonymous-auth setting")
+    if blocked is None and not structured:
+        for config in apiservers(ctx):
+            evaluated += 1
+            finding = _anonymous_flag(ctx, config)
+            if finding is not None:
+                findings.append(finding)
+    elif blocked is not None and not evaluated:
+        return blocked
+    return from_findings(
+        findings,
+        evaluated=evaluated,
+        unit="authentication settings",
+        clean="anonymous requests are refused or limited to health checks ({ratio})",
+        nothing="no authentication settings in the input",
+    )
+
+
+def _anonymous_flag(ctx: ScanContext, config: ApiServerConfig) -> Finding | None:
+    if config.has("authentication-config"):
+        return None  # the structured file decides, and it is not in the input
+    value = config.flags.get("anonymous-auth")
+    if value is not None and value.lower() == "false":
+        return None
+    state = f"--anonymous-auth={value}" if value is not None else "--anonymous-auth is unset"
+    message = f"{state} on {config.resource.ref}: anonymous requests are served"
+    if value is None:
+        message += " (the default is true)"
+    return ctx.finding(config.resource, config.path("anonymous-auth"), message)
+
+
+# IAM-07
+
+
+def authorization_mode(ctx: ScanContext) -> CheckResult:
+    findings: list[Finding] = []
+    evaluated = 0
+    for resource, path, config in _kubelet_configs(ctx):
+        evaluated += 1
+        if _dig(config, "authorization", "mode") == "AlwaysAllow":
+            field = path or ("authorization", "mode")
+            message = "the kubelet authorizes every request (authorization.mode: AlwaysAllow)"
+            findings.append(ctx.finding(resource, field, message, severity=Severity.CRITICAL))
+
+    documents = authorization_configs(ctx.inventory)
+    for doc in documents:
+        evaluated += 1
+        types = [t for _, t in authorizer_types(doc)]
+        findings.extend(_mode_findings(ctx, doc, ("authorizers",), types, str(doc.ref)))
+
+    blocked = control_plane_unobservable(ctx, "authorization mode")
+    if blocked is None:
+        for config in apiservers(ctx):
+            if config.has("authorization-config") and documents:
+                continue
+            if config.has("authorization-config"):
+                return not_observable(
+                    f"{config.resource.ref} reads its authorizers from a file that is not in "
+                    "the input",
+                    hint="add the AuthorizationConfiguration document to the input",
+                )
+            evaluated += 1
+            modes = config.values("authorization-mode")
+            label = f"--authorization-mode of {config.resource.ref}"
+            if not modes:
+                modes, label = ["AlwaysAllow"], f"{config.resource.ref} (mode unset: AlwaysAllow)"
+            findings.extend(
+                _mode_findings(
+                    ctx, config.resource, config.path("authorization-mode"), modes, label
+                )
+            )
+    elif not evaluated:
+        return blocked
+
+    critical = any(f.severity is Severity.CRITICAL for f in findings)
+    return from_findings(
+        findings,
+        evaluated=evaluated,
+        unit="authorization settings",
+        clean="every authorizer chain enforces Node and RBAC ({ratio})",
+        nothing="no authorization settings in the input",
+        severity=Severity.CRITICAL if critical else None,
+    )
+
+
+def _mode_findings(
+    ctx: ScanContext, resource: Resource, path: Any, modes: list[str], label: str
+) -> list[Finding]:
+    found = []
+    if "AlwaysAllow" in modes:
+        message = f"{label} includes AlwaysAllow: every request is authorized"
+        found.append(ctx.finding(resource, path, message, severity=Severity.CRITICAL))
+    missing = [mode for mode in ("Node", "RBAC") if mode not in modes]
+    if missing:
+        message = f"{label} ({','.join(modes)}) lacks {' and '.join(missing)}"
+        if any(m.lower() in ("node", "rbac") and m not in ("Node", "RBAC") for m in modes):
+            message += " (mode names are case-sensitive)"
+        found.append(ctx.finding(resource, path, message))
+    return found
+
+
+# IAM-08
+
+
+def static_credentials(ctx: ScanContext) -> CheckResult:
+    findings: list[Finding] = []
+    evaluated = 0
+    if control_plane_unobservable(ctx, "authentication flags") is None:
+        for config in apiservers(ctx):
+            evaluated += 1
+            for flag, what in (
+                ("token-auth-file", "static bearer tokens"),
+                ("basic-auth-file", "static passwords"),
+            ):
+                if config.has(flag):
+                    message = f"{config.resource.ref} accepts {what} from --{flag}"
+                    findings.append(ctx.finding(config.resource, config.path(flag), message))
+
+    for user in kubeconfig_users(ctx.inventory):
+        evaluated += 1
+        path = ("users", user.index, "user")
+        if user.name.startswith("clusterAdmin_"):
+            message = f"kubeconfig user {user.name} is an AKS local admin account"
+            findings.append(ctx.finding(user.resource, path, message, status=Status.WARN))
+        elif user.static:
+            message = f"kubeconfig user {user.name} authenticates with a {user.credential}"
+            findings.append(ctx.finding(user.resource, path, message, status=Status.WARN))
+
+    configmap, mappings = aws_auth_mappings(ctx.inventory)
+    for mapping in mappings:
+        evaluated += 1
+        if mapping.key == "mapUsers" and configmap is not None:
+            message = f"aws-auth maps the IAM user {mapping.arn}, whose access keys are long-lived"
+            findings.append(
+                ctx.finding(configmap, ("data", "mapUsers"), message, status=Status.WARN)
+            )
+
+    if not evaluated:
+        return control_plane_unobservable(ctx, "authentication flags") or not_observable(
+            "no authentication evidence in the input"
+        )
+    return from_findings(
+        findings,
+        evaluated=evaluated,
+        unit="credential sources",
+        clean="no static credentials found ({ratio})",
+        nothing="no credential sources in the input",
+    )
+
+
+# IAM-09
+
+
+def _idp_evidence(ctx: ScanContext) -> tuple[list[str], tuple[str, ...]]:
+    """Where an identity provider is configured, and the name prefixes it applies."""
+    found: list[str] = []
+    prefixes: list[str] = []
+    for config in apiservers(ctx):
+        if config.flags.get("oidc-issuer-url"):
+            found.append(f"--oidc-issuer-url on {config.resource.ref}")
+            for flag in ("oidc-username-prefix", "oidc-groups-prefix"):
+                if config.flags.get(flag):
+                    prefixes.append(config.flags[flag])
+    for doc in authentication_configs(ctx.inventory):
+        for jwt in jwt_authenticators(doc):
+            if jwt.issuer:
+                found.append(f"jwt[{jwt.index}] issuer in {doc.ref}")
+            if jwt.username_prefix:
+                prefixes.append(jwt.username_prefix)
+    found_platform = platform(ctx)
+    if found_platform.managed:
+        found.append(f"{found_platform.provider_name} cloud identity")
+    return found, tuple(prefixes)
+
+
+def identity_federation(ctx: ScanContext) -> CheckResult:
+    idp, prefixes = _idp_evidence(ctx)
+    _, mappings = aws_auth_mappings(ctx.inventory)
+    mapped = {m.username for m in mappings if m.username} | {g for m in mappings for g in m.groups}
+    findings: list[Finding] = []
+    humans = [g for g in judged_grants(ctx) if subject_class(ctx, g) is SubjectClass.HUMAN]
+    for grant in humans:
+        name = grant.subject.name
+        if looks_federated(name, prefixes) or name in mapped:
+            continue
+        message = f"{grant.subject} does not look like an identity-provider identity"
+        findings.append(grant_finding(ctx, grant, message, status=Status.WARN))
+
+    users = kubeconfig_users(ctx.inventory)
+    for user in users:
+        if user.static:
+            message = f"kubeconfig user {user.name} uses a {user.credential}, not an IdP login"
+            findings.append(
+                ctx.finding(
+                    user.resource, ("users", user.index, "user"), message, status=Status.WARN
+                )
+            )
+    static_flags = [
+        c for c in apiservers(ctx) if c.has("token-auth-file") or c.has("basic-auth-file")
+    ]
+    facts = {"identity_providers": sorted(idp)}
+
+    if not idp:
+        if not apiservers(ctx) and not users:
+            return not_observable(
+                "no identity-provider or API server evidence in the input",
+                hint="include the kube-apiserver pod, kubeadm-config or an "
+                "AuthenticationConfiguration document",
+                facts=facts,
+            )
+        for config in static_flags:
+            findings.append(
+                ctx.finding(
+                    config.resource,
+                    config.path("token-auth-file"),
+                    f"{config.resource.ref} has no identity provider and accepts static "
+                    "credentials",
+                )
+            )
+        if not static_flags:
+            resource = apiservers(ctx)[0].resource if apiservers(ctx) else users[0].resource
+            findings.append(
+                ctx.finding(resource, (), "no identity provider is configured for the API server")
+            )
+    elif platform(ctx).managed and not humans and not users:
+        return not_observable(
+            f"{platform(ctx).provider_name} authenticates through its cloud identity; no human "
+            "bindings or kubeconfig files in the input to judge",
+            hint=platform(ctx).hint,
+            facts=facts,
+        )
+    return from_findings(
+        findings,
+        evaluated=len(humans) + len(users) + 1,
+        unit="identities and authenticators",
+        clean="people authenticate through an identity provider ({ratio})",
+        nothing="no identities in the input",
+        facts=facts,
+    )
+
+
+# IAM-10
+
+
+def mfa(ctx: ScanContext) -> CheckResult:
+    found = platform(ctx)
+    if found.managed:
+        return not_observable(
+            f"{found.provider_name} authenticates people in its cloud identity service, where "
+            "MFA is enforced",
+            hint="verify the identity provider's MFA / conditional-access policy for cluster "
+            "access",
+        )
+    jwts = [
+        (doc, j) for doc in authentication_configs(ctx.inventory) for j in jwt_authenticators(doc)
+    ]
+    required = [
+        (c, required_claim_mfa(c.flags)) for c in apiservers(ctx) if c.flags.get("oidc-issuer-url")
+    ]
+    if not jwts and not required:
+        if not apiservers(ctx):
+            return not_observable(
+                "no API server or AuthenticationConfiguration in the input",
+                hint="include the kube-apiserver pod and its AuthenticationConfiguration",
+            )
+        config = apiservers(ctx)[0]
+        if config.has("authentication-config"):
+            return not_observable(
+                f"{config.resource.ref} reads an AuthenticationConfiguration that is not in "
+                "the input",
+                hint="add the AuthenticationConfiguration document to the input",
+            )
+        return CheckResult(
+            Status.FAIL,
+            "the API server has no identity provider, so it cannot require MFA",
+            findings=(
+                ctx.finding(config.resource, config.path(""), "no OIDC or JWT authenticator"),
+            ),
+        )
+
+    findings: list[Finding] = []
+    strong = True
+    for doc, jwt in jwts:
+        strong = strong and jwt.phishing_resistant
+        if not jwt.requires_mfa:
+            message = f"jwt[{jwt.index}] ({jwt.issuer}) accepts tokens without an amr/acr check"
+            findings.append(ctx.finding(doc, ("jwt", jwt.index), message, status=Status.WARN))
+    for config, claims in required:
+        strong = False  # a required claim is an exact string: not proof of a strong method
+        if not claims:
+            message = f"--oidc-issuer-url on {config.resource.ref} requires no MFA claim"
+            findings.append(
+                ctx.finding(
+                    config.resource, config.path("oidc-issuer-url"), message, status=Status.WARN
+                )
+            )
+    if findings:
+        return from_findings(
+            findings,
+            evaluated=len(jwts) + len(required),
+            unit="authenticators",
+            clean="",
+            nothing="no authenticators",
+        )
+    stage_scores = {Stage.INITIAL: 1.0, Stage.ADVANCED: 1.0 if strong else 0.5}
+    kind = "phishing-resistant MFA" if strong else "MFA"
+    return passed(
+        f"every identity-provider authenticator requires {kind} ({len(jwts) + len(required)})",
+        stage_scores=stage_scores,
+    )
+
+
+# IAM-12
+
+LAST_USED = "kubernetes.io/legacy-token-last-used"
+INVALID_SINCE = "kubernetes.io/legacy-token-invalid-since"
+TOKEN_TYPE = "kubernetes.io/service-account-token"
+
+
+def _duration_seconds(text: str) -> float | None:
+    """A Go duration such as ``48h``, ``1h30m`` or ``86400s``."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|m|s|ms)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def short_lived_tokens(ctx: ScanContext) -> CheckResult:
+    findings: list[Finding] = []
+    today = datetime.now(UTC).date()
+    secrets = [
+        s
+        for s in ctx.inventory.of_kind("Secret", group="")
+        if s.obj.get("type") == TOKEN_TYPE and ctx.in_scope(s.namespace)
+    ]
+    names = {(s.namespace, s.name) for s in secrets}
+    mounted: set[tuple[str | None, str]] = set()
+
+    for workload in ctx.workloads:
+        for volume, path in workload.volumes():
+            secret = volume.get("secret")
+            name = secret.get("secretName") if isinstance(secret, dict) else None
+            if (workload.namespace, name) in names:
+                mounted.add((workload.namespace, name))
+                message = f"{workload.kind} {workload.key} mounts the legacy token Secret {name}"
+                findings.append(ctx.finding(workload.resource, path, message))
+            findings.extend(_projected(ctx, workload, volume, path))
+
+    for secret in secrets:
+        if INVALID_SINCE in secret.labels:
+            continue
+        used = _date(secret.labels.get(LAST_USED))
+        if (secret.namespace, secret.name) in mounted:
+            continue
+        if used is not None and (today - used).days < 30:
+            message = f"legacy token {secret.ref} was used on {used.isoformat()}"
+            findings.append(ctx.finding(secret, ("metadata", "labels", LAST_USED), message))
+        else:
+            message = f"legacy token {secret.ref} never expires" + (
+                f" (last used {used.isoformat()})" if used else ""
+            )
+            findings.append(ctx.finding(secret, ("type",), message, status=Status.WARN))
+
+    findings.extend(_token_flags(ctx))
+    if not findings:
+        missing = ctx.unobservable("Secret")
+        if missing is not None:
+            return not_observable(
+                missing.reason,
+                hint="include Secret metadata (zt-audit snapshot keeps no values) to see "
+                "legacy tokens",
+            )
+    return from_findings(
+        findings,
+        evaluated=len(secrets) + len(ctx.workloads),
+        unit="token Secrets and workloads",
+        clean="no legacy or long-lived service-account tokens ({ratio})",
+        nothing="no service-account tokens or workloads in scope",
+    )
+
+
+def _projected(ctx: ScanContext, workload, volume: dict[str, Any], path) -> list[Finding]:
+    projected = volume.get("projected")
+    sources = projected.get("sources") if isinstance(projected, dict) else None
+    found = []
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        token = source.get("serviceAccountToken") if isinstance(source, dict) else None
+        seconds = token.get("expirationSeconds") if isinstance(token, dict) else None
+        if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > DAY_SECONDS:
+            message = (
+                f"{workload.kind} {workload.key} projects a service-account token valid for "
+                f"{seconds // 3600} h"
+            )
+            field = (
+                *path,
+                "projected",
+                "sources",
+                index,
+                "serviceAccountToken",
+                "expirationSeconds",
+            )
+            found.append(ctx.finding(workload.resource, field, message, status=Status.WARN))
+    return found
+
+
+def _token_flags(ctx: ScanContext) -> list[Finding]:
+    found = []
+    if control_plane_unobservable(ctx, "token flags") is not None:
+        return found
+    for config in apiservers(ctx):
+        lookup = config.flags.get("service-account-lookup")
+        if lookup is not None and lookup.lower() == "false":
+            message = f"{config.resource.ref} does not check that token Secrets still exist"
+            found.append(
+                ctx.finding(
+                    config.resource,
+                    config.path("service-account-lookup"),
+                    message,
+                    status=Status.WARN,
+                )
+            )
+        limit = config.flags.get("service-account-max-token-expiration")
+        seconds = _duration_seconds(limit) if limit else None
+        if seconds is not None and seconds > DAY_SECONDS:
+            message = f"{config.resource.ref} allows service-account tokens valid for {limit}"
+            found.append(
+                ctx.finding(
+                    config.resource,
+                    config.path("service-account-max-token-expiration"),
+                    message,
+                    status=Status.WARN,
+                )
+            )
+    return found
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+AUTHN_CHECKS = [
+    Implementation("IAM-06", anonymous_auth),
+    Implementation("IAM-07", authorization_mode),
+    Implementation("IAM-08", static_credentials),
+    Implementation("IAM-09", identity_federation),
+    Implementation("IAM-10", mfa),
+    Implementation("IAM-12", short_lived_tokens),
+]

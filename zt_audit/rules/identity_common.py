@@ -1,0 +1,106 @@
+"""What the identity checks share: the RBAC graph, escalation paths, the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from zt_audit.analysis.platform import ApiServerConfig, Platform, apiserver_configs, detect_platform
+from zt_audit.analysis.rbac import EscalationFinder, EscalationPath, Grant, RbacGraph
+from zt_audit.analysis.rbac.subjects import SubjectClass, classify
+from zt_audit.engine.context import ScanContext, from_findings, not_observable
+from zt_audit.engine.model import CheckResult, Finding
+
+RBAC_KINDS = ("ClusterRoleBinding", "RoleBinding")
+
+
+def rbac_graph(ctx: ScanContext) -> RbacGraph:
+    return ctx.analysis("rbac.graph", lambda: RbacGraph(ctx.inventory))
+
+
+def escalation_paths(ctx: ScanContext) -> list[EscalationPath]:
+    return ctx.analysis(
+        "rbac.escalation",
+        lambda: EscalationFinder(rbac_graph(ctx), ctx.inventory).paths(),
+    )
+
+
+def platform(ctx: ScanContext) -> Platform:
+    return ctx.analysis("platform", lambda: detect_platform(ctx.inventory))
+
+
+def apiservers(ctx: ScanContext) -> list[ApiServerConfig]:
+    return ctx.analysis("platform.apiservers", lambda: apiserver_configs(ctx.inventory))
+
+
+def subject_class(ctx: ScanContext, grant: Grant) -> SubjectClass:
+    return classify(grant, ctx.config.break_glass_subjects)
+
+
+def judged_grants(ctx: ScanContext) -> list[Grant]:
+    """Grants of non-platform subjects whose binding lives in scope."""
+    return [
+        g
+        for g in rbac_graph(ctx).grants
+        if subject_class(ctx, g) is not SubjectClass.SYSTEM and ctx.in_scope(g.namespace)
+    ]
+
+
+def grant_finding(ctx: ScanContext, grant: Grant, message: str, **kwargs: Any) -> Finding:
+    """A finding on the binding's subject entry, with the grant in its details."""
+    details = {"grant": grant.as_dict(), **kwargs.pop("details", {})}
+    return ctx.finding(
+        grant.binding, ("subjects", grant.subject_index), message, details=details, **kwargs
+    )
+
+
+def rbac_verdict(
+    ctx: ScanContext,
+    findings: Iterable[Finding],
+    *,
+    evaluated: int,
+    unit: str,
+    clean: str,
+    kinds: tuple[str, ...] = RBAC_KINDS,
+    **extra: Any,
+) -> CheckResult:
+    """Findings decide when there are any; otherwise unseen bindings make it unobservable."""
+    findings = list(findings)
+    if not findings:
+        missing = ctx.unobservable(*kinds)
+        if missing is not None:
+            return not_observable(
+                missing.reason,
+                hint="scan a live cluster, or add its RBAC objects (kubectl get "
+                "clusterrolebindings,rolebindings,clusterroles,roles -A -o yaml)",
+                **extra,
+            )
+    affected = len({(f.object, f.field) for f in findings})
+    return from_findings(
+        findings,
+        evaluated=max(evaluated, affected),
+        unit=unit,
+        clean=clean,
+        nothing="no role bindings in scope",
+        affected=affected,
+        **extra,
+    )
+
+
+def control_plane_unobservable(ctx: ScanContext, what: str) -> CheckResult | None:
+    """Not observable on a managed control plane, or when the input shows no API server."""
+    found = platform(ctx)
+    if found.managed:
+        return not_observable(
+            f"{found.provider_name} manages the API server, so its {what} cannot be read "
+            f"({found.evidence})",
+            hint=found.hint,
+            facts={"platform": found.provider, "platform_evidence": found.evidence},
+        )
+    if not apiservers(ctx):
+        return not_observable(
+            f"no kube-apiserver pod or kubeadm-config in the input, so the {what} cannot be read",
+            hint="include the kube-system kube-apiserver pod (kubectl get pod -n kube-system "
+            "-l component=kube-apiserver -o yaml) or the kubeadm-config ConfigMap",
+        )
+    return None
