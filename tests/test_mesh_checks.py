@@ -169,7 +169,16 @@ def test_mesh_control_plane_is_not_counted_as_uncovered():
         "Deployment istio-system/istiod",
     ]
     # istiod's DEFAULT_WORKLOAD_CERT_TTL sets the lifetime of workload certificates.
-    assert result_of(outcome, "MTLS-02").facts["workload_cert_ttl"] == "12h"
+    peer = result_of(outcome, "MTLS-02")
+    assert peer.facts["workload_cert_ttl"] == "12h"
+    # The ingress gateway is meshed, but its listeners are MTLS-06's business.
+    assert peer.reason == "2 of 4 Istio workload ports are not STRICT"
+    gateway = next(w for w in outcome_workloads(outcome) if w["name"] == "istio-ingressgateway")
+    assert gateway["mtls"]["mesh"] == "istio"
+    assert gateway["mtls"]["data_plane"] == "verified"
+    assert gateway["mtls"]["notes"] == [
+        "Istio gateway: its external listeners follow Gateway TLS settings"
+    ]
 
 
 def test_cilium_wireguard_without_mutual_auth():
@@ -227,6 +236,11 @@ class TestCorpora:
                 ("9080", "PERMISSIVE")
             ]
         assert status(outcome, "MTLS-03") is Status.PASS  # every rule is ISTIO_MUTUAL
+        peer = result_of(outcome, "MTLS-02")
+        assert peer.hint == (
+            "include PeerAuthentication objects of every namespace, or pass "
+            "--bundle-is-complete if there are none"
+        )
         assert [f[3] for f in findings(outcome, "MTLS-06")] == [
             "Gateway/default/bookinfo-gateway: server http serves HTTP without tls.httpsRedirect"
         ]

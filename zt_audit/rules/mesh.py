@@ -18,6 +18,7 @@ from zt_audit.analysis.mesh import (
     authorization,
     cilium,
     destination_rules,
+    istio_dataplane,
     north_south,
 )
 from zt_audit.analysis.mesh.model import PortMode
@@ -29,6 +30,7 @@ from zt_audit.engine.context import (
     not_applicable,
     not_observable,
 )
+from zt_audit.engine.evidence import SourceStatus
 from zt_audit.engine.model import CheckResult, Finding, Ratio, Stage, Status
 from zt_audit.engine.registry import Implementation
 
@@ -140,7 +142,8 @@ def _with_stage_scores(result: CheckResult, scores: dict[Stage, float]) -> Check
 
 def peer_authentication(ctx: ScanContext) -> CheckResult:
     analysis = mesh_of(ctx)
-    meshed = [r for r in analysis if r.mesh in ISTIO]
+    # Gateways terminate external traffic; MTLS-06 judges their listeners.
+    meshed = [r for r in analysis if r.mesh in ISTIO and not istio_dataplane.is_gateway(r.workload)]
     if not meshed:
         return not_applicable("no workload is in an Istio mesh")
     ports = [(r, p) for r in meshed for p in r.ports]
@@ -166,8 +169,13 @@ def peer_authentication(ctx: ScanContext) -> CheckResult:
     reason = f"{len(weak)} of {len(ports)} Istio workload ports are not STRICT"
     if not weak:
         reason = "every port is STRICT, but several PeerAuthentications compete at one level"
+    hint = None
     if not ctx.inventory.has_kind("PeerAuthentication"):
         reason += " (no PeerAuthentication in the input: Istio's default PERMISSIVE applies)"
+        if ctx.kind_status("PeerAuthentication") is not SourceStatus.ABSENT:
+            hint = "include PeerAuthentication objects of every namespace, or pass " + (
+                "--bundle-is-complete if there are none"
+            )
     # PERMISSIVE still evidences the Initial stage; DISABLE does not.
     stage_scores = {
         Stage.INITIAL: 0.0 if disabled else 1.0,
@@ -179,6 +187,7 @@ def peer_authentication(ctx: ScanContext) -> CheckResult:
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         ratio=ratio,
         stage_scores=stage_scores,
+        hint=hint,
         facts=facts,
     )
 

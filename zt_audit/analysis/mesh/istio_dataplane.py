@@ -31,7 +31,8 @@ SIDECAR_NAME = "istio-proxy"
 def proxy_container(workload: Workload) -> tuple[str | int, ...] | None:
     """The field path of the workload's istio-proxy container, if it has one."""
     for container in workload.containers():
-        if container.name != SIDECAR_NAME:
+        # ztunnel names its container istio-proxy too, but it is the node proxy itself.
+        if container.name != SIDECAR_NAME or "ztunnel" in (container.image or ""):
             continue
         if container.list_name == "containers":
             return container.path
@@ -203,3 +204,20 @@ def inbound_bypass(workload: Workload, declared: set[int]) -> dict[int, Decision
         shown = excluded if len(excluded) <= 16 else excluded & declared
         bypass.update({port: decision for port in shown})
     return bypass
+
+
+GATEWAY_LABELS = frozenset({"ingressgateway", "egressgateway", "eastwestgateway"})
+
+
+def is_gateway(workload: Workload) -> bool:
+    """An Istio gateway: its listeners follow Gateway resources, not PeerAuthentication."""
+    if "gateway" in workload.pod_annotations.get("inject.istio.io/templates", ""):
+        return True
+    labels = workload.pod_labels
+    if labels.get("istio") in GATEWAY_LABELS or "gateway.istio.io/managed" in labels:
+        return True
+    for container in workload.containers(include_init=False):
+        args = container.spec.get("args")
+        if container.name == SIDECAR_NAME and isinstance(args, list) and "router" in args:
+            return True
+    return False

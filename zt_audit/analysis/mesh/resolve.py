@@ -100,6 +100,8 @@ class MeshAnalysis:
         ports = resolution.ports
         if verdict.mesh is Mesh.ISTIO:
             ports = _bypassed(workload, ports)
+        if istio_dataplane.is_gateway(workload):
+            notes.append("Istio gateway: its external listeners follow Gateway TLS settings")
         return WorkloadMtls(workload, verdict, tuple(ports), tuple(notes), encryption)
 
     def _cilium(self, workload: Workload) -> WorkloadMtls | None:
