@@ -1,4 +1,4 @@
-"""Network segmentation: NET-01 to NET-06 and NET-08.
+"""Network segmentation: NET-01 to NET-06, and NET-08 from ``network_exposure``.
 
 Every verdict comes from the policy engine in ``zt_audit.analysis.netpol``, which reads
 NetworkPolicy (and the Calico, Cilium and admin dialects) the way the network plugin
@@ -8,6 +8,7 @@ enforces it, rather than from the mere presence of a policy.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from zt_audit.analysis.netpol import EGRESS, INGRESS, NetworkEngine
 from zt_audit.analysis.netpol.environment import Plugin, cloud_provider, network_plugins
@@ -25,18 +26,10 @@ from zt_audit.engine.context import (
 )
 from zt_audit.engine.model import CheckResult, Finding, Ratio, Status
 from zt_audit.engine.registry import Implementation
-from zt_audit.inventory import Resource
+from zt_audit.rules.network_exposure import exposure
 
 METADATA_ADDRESS = ipaddress.ip_address("169.254.169.254")
 EDGE_LABEL = "zt-audit.io/edge"
-SERVICE_SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
-INTERNAL_LB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true",),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
-    "networking.gke.io/load-balancer-type": ("internal",),
-    "cloud.google.com/load-balancer-type": ("internal",),
-    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
-}
 
 
 def engine(ctx: ScanContext) -> NetworkEngine:
@@ -62,16 +55,17 @@ def _policies_unseen(ctx: ScanContext) -> CheckResult | None:
 
 
 def _ineffective(ctx: ScanContext, result: CheckResult) -> CheckResult:
-    """Policies on a plugin that does not enforce them protect nothing."""
+    """Policies on a plugin that does not enforce them protect nothing (NET-01)."""
     plugins = _plugins(ctx)
-    if not plugins or any(p.enforcing for p in plugins) or result.status is not Status.PASS:
+    if not plugins or any(p.enforcing for p in plugins) or not result.status.observable:
         return result
     names = ", ".join(sorted({p.name for p in plugins}))
-    return CheckResult(
-        Status.FAIL,
-        f"{result.reason}, but the network plugin ({names}) does not enforce NetworkPolicy",
-        findings=result.findings,
-        ratio=result.ratio,
+    return replace(
+        result,
+        status=Status.FAIL,
+        score=None,
+        reason=f"{result.reason}; ineffective: the network plugin ({names}) does not "
+        "enforce NetworkPolicy",
         facts={**result.facts, "enforced": False},
     )
 
@@ -136,9 +130,13 @@ def _namespace_finding(ctx: ScanContext, gap: NamespaceDefault, what: str) -> Fi
         )
     message = f"namespace {gap.namespace} has no default-deny {what} policy"
     namespace = ctx.inventory.namespaces.get(gap.namespace)
-    if namespace is None:
-        return Finding(message, status=Status.FAIL)
-    return ctx.finding(namespace, ("metadata", "name"), message)
+    if namespace is not None:
+        return ctx.finding(namespace, ("metadata", "name"), message)
+    # Without its Namespace object, point at the first object placed in it.
+    for resource in ctx.inventory:
+        if resource.namespace == gap.namespace:
+            return ctx.finding(resource, ("metadata", "namespace"), message)
+    return Finding(message, status=Status.FAIL)
 
 
 def _default_deny(ctx: ScanContext, direction: str, warn_at: float) -> CheckResult:
@@ -220,7 +218,23 @@ def isolation_coverage(ctx: ScanContext) -> CheckResult:
         what="isolated for ingress",
         facts=facts,
     )
+    result = replace(result, reason=f"{result.reason}; {_coverage_text(facts)}")
     return _ineffective(ctx, result)
+
+
+def _coverage_text(facts: dict) -> str:
+    """Segmentation coverage and the widest blast radius, for the terminal summary."""
+    seg = facts["segmentation"]
+    text = f"segmentation coverage {seg['isolated_both']} of {seg['workloads']} isolated both ways"
+    worst = facts["blast_radius"]["worst"]
+    if worst:
+        top = worst[0]
+        external = ", and from outside the cluster" if top["external"] else ""
+        text += (
+            f"; widest blast radius: {top['workload']} reachable from {top['reachable_from']}"
+            f" of {facts['blast_radius']['other_workloads']} other workloads{external}"
+        )
+    return text
 
 
 # NET-05
@@ -357,100 +371,6 @@ def metadata_reachable(ctx: ScanContext) -> CheckResult:
         clean=f"no workload can reach {METADATA_ADDRESS} {where} ({{ratio}})",
         nothing="no workloads in scope",
         facts={"cloud": cloud},
-    )
-
-
-# NET-08
-
-
-def _internal(service: Resource) -> bool:
-    annotations = {k.lower(): v.lower() for k, v in service.annotations.items()}
-    return any(annotations.get(k) in values for k, values in INTERNAL_LB_ANNOTATIONS.items())
-
-
-def _source_ranges(service: Resource) -> list[str]:
-    ranges = service.spec.get("loadBalancerSourceRanges")
-    found = [r for r in ranges if isinstance(r, str)] if isinstance(ranges, list) else []
-    annotation = service.annotations.get(SERVICE_SOURCE_RANGES)
-    if annotation:
-        found += [r.strip() for r in annotation.split(",") if r.strip()]
-    return found
-
-
-def _service_findings(ctx: ScanContext, service: Resource) -> list[Finding]:
-    findings = []
-    spec = service.spec
-    name = f"Service {service.namespace}/{service.name}"
-    external_ips = spec.get("externalIPs")
-    if isinstance(external_ips, list) and external_ips:
-        findings.append(
-            ctx.finding(
-                service,
-                ("spec", "externalIPs"),
-                f"{name} sets externalIPs, which lets it claim any address "
-                "(CVE-2020-8554); enable the DenyServiceExternalIPs admission plugin",
-            )
-        )
-    kind = spec.get("type")
-    if kind == "LoadBalancer" and not _internal(service):
-        ranges = _source_ranges(service)
-        open_ranges = [r for r in ranges if r.strip() in ("0.0.0.0/0", "::/0")]
-        if not ranges or open_ranges:
-            findings.append(
-                ctx.finding(
-                    service,
-                    ("spec", "type"),
-                    f"{name} is an external load balancer open to every address "
-                    "(no loadBalancerSourceRanges)",
-                    status=Status.WARN,
-                )
-            )
-    elif kind == "NodePort":
-        findings.append(
-            ctx.finding(
-                service,
-                ("spec", "type"),
-                f"{name} opens a port on every node, which no source range restricts",
-                status=Status.WARN,
-            )
-        )
-    return findings
-
-
-def exposure(ctx: ScanContext) -> CheckResult:
-    services = [s for s in ctx.inventory.of_kind("Service", group="") if ctx.in_scope(s.namespace)]
-    findings: list[Finding] = []
-    for service in services:
-        findings.extend(_service_findings(ctx, service))
-    for workload in ctx.workloads:
-        for container in workload.containers():
-            ports = container.spec.get("ports")
-            if not isinstance(ports, list):
-                continue
-            for index, port in enumerate(ports):
-                if (
-                    isinstance(port, dict)
-                    and isinstance(port.get("hostPort"), int)
-                    and (port["hostPort"] > 0)
-                    and not workload.host_network
-                ):
-                    findings.append(
-                        ctx.finding(
-                            workload.resource,
-                            (*container.path, "ports", index, "hostPort"),
-                            f"container {container.name} of {workload.kind} {workload.key} "
-                            f"binds host port {port['hostPort']} on its node",
-                        )
-                    )
-    evaluated = len(services) + len(ctx.workloads)
-    if evaluated == 0:
-        return not_applicable("no Services or workloads in scope")
-    return from_findings(
-        findings,
-        evaluated=evaluated,
-        unit="Services and workloads",
-        clean="no open external exposure in {ratio}",
-        nothing="no Services or workloads in scope",
     )
 
 

@@ -1,0 +1,222 @@
+"""NET-01 to NET-06 and NET-08 on two clusters: a segmented shop and a flat cluster."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import CORPORA, FIXTURES, result_of, scan_files
+
+from zt_audit.engine.model import Status
+from zt_audit.report.document import build_report
+
+CHECKS = FIXTURES / "network" / "checks"
+SEGMENTED, FLAT = CHECKS / "segmented.yaml", CHECKS / "flat.yaml"
+NET_IDS = ["NET-01", "NET-02", "NET-03", "NET-04", "NET-05", "NET-06", "NET-08"]
+
+
+@pytest.fixture(scope="module")
+def segmented():
+    return scan_files(SEGMENTED)
+
+
+@pytest.fixture(scope="module")
+def flat():
+    return scan_files(FLAT)
+
+
+def findings(result) -> list[tuple[str, str, str | None, int | None]]:
+    return [
+        (
+            f.status.value,
+            str(f.object) if f.object else "",
+            f.field,
+            f.location.line if f.location else None,
+        )
+        for f in result.findings
+    ]
+
+
+def test_segmented_cluster(segmented):
+    statuses = {i: result_of(segmented, i).status for i in NET_IDS}
+    assert statuses == {
+        "NET-01": Status.PASS,
+        "NET-02": Status.PASS,
+        "NET-03": Status.PASS,
+        "NET-04": Status.PASS,
+        "NET-05": Status.WARN,  # the edge namespace's internet-facing rule
+        "NET-06": Status.PASS,
+        "NET-08": Status.PASS,
+    }
+    assert findings(result_of(segmented, "NET-05")) == [
+        ("warn", "NetworkPolicy/ingress-nginx/controller", "spec.ingress[0]", 101)
+    ]
+
+
+def test_segmented_coverage_and_blast_radius(segmented):
+    result = result_of(segmented, "NET-04")
+    assert result.facts["segmentation"] == {
+        "workloads": 3,
+        "ingress_isolated": 3,
+        "egress_isolated": 3,
+        "isolated_both": 3,
+        "coverage": 1.0,
+    }
+    worst = result.facts["blast_radius"]["worst"]
+    # frontend is reached only by the ingress controller, api only by frontend.
+    assert [(w["workload"], w["reachable_from"]) for w in worst][1:] == [
+        ("shop/api", 1),
+        ("shop/frontend", 1),
+    ]
+    assert "segmentation coverage 3 of 3 isolated both ways" in result.reason
+
+
+def test_segmented_default_deny_facts(segmented):
+    assert result_of(segmented, "NET-03").facts["namespaces"] == {
+        "ingress-nginx": {
+            "default_deny": True,
+            "policies": ["NetworkPolicy ingress-nginx/default-deny"],
+        },
+        "shop": {"default_deny": True, "policies": ["NetworkPolicy shop/default-deny"]},
+    }
+
+
+def test_flat_cni_fails_and_makes_policies_ineffective(flat):
+    net01 = result_of(flat, "NET-01")
+    assert net01.status is Status.FAIL
+    assert findings(net01) == [
+        ("fail", "DaemonSet/kube-system/kube-flannel-ds", "spec.template.spec.containers", 27)
+    ]
+    for check_id in ("NET-02", "NET-03", "NET-04"):
+        result = result_of(flat, check_id)
+        assert result.status is Status.FAIL
+        assert "does not enforce NetworkPolicy" in result.reason
+        assert result.facts["enforced"] is False
+
+
+def test_flat_default_deny_gaps(flat):
+    net02 = result_of(flat, "NET-02")
+    assert net02.reason.startswith("1 of 3 namespaces deny ingress by default (33%)")
+    assert findings(net02) == [
+        ("fail", "Pod/legacy/old-app", "metadata.namespace", 144),
+        ("fail", "NetworkPolicy/team-a/allow-all", "spec.ingress[0]", 44),
+    ]
+    assert [f.message for f in net02.findings][1] == (
+        "namespace team-a: the default deny of ingress is cancelled by NetworkPolicy "
+        "team-a/allow-all, whose rule allows every peer on every port"
+    )
+    # Namespaces are cluster-scoped objects, so they sort first.
+    assert findings(result_of(flat, "NET-03")) == [
+        ("fail", "Namespace/team-a", "metadata.name", 34),
+        ("fail", "Namespace/team-b", "metadata.name", 83),
+        ("fail", "Pod/legacy/old-app", "metadata.namespace", 144),
+    ]
+
+
+def test_flat_isolation_and_broad_rules(flat):
+    net04 = result_of(flat, "NET-04")
+    assert findings(net04) == [("warn", "Pod/legacy/old-app", "metadata.labels", 145)]
+    assert net04.facts["segmentation"]["isolated_both"] == 0
+    net05 = result_of(flat, "NET-05")
+    assert net05.status is Status.FAIL
+    assert findings(net05) == [
+        ("warn", "NetworkPolicy/team-a/allow-all", "spec.ingress[0]", 44),
+        ("fail", "NetworkPolicy/team-b/api-open", "spec.ingress[0]", 104),
+    ]
+    assert net05.findings[1].message == (
+        "NetworkPolicy team-b/api-open ingress rule 0 allows every pod of every namespace; "
+        "it reopens the default deny of ingress in team-b"
+    )
+
+
+def test_flat_metadata_endpoint_reachable_on_gcp(flat):
+    net06 = result_of(flat, "NET-06")
+    assert net06.status is Status.FAIL
+    assert net06.facts == {"cloud": "gcp"}
+    assert findings(net06) == [
+        ("fail", "Pod/legacy/old-app", "spec", 147),
+        ("fail", "Deployment/team-a/web", "spec.template.spec", 59),
+        ("fail", "Deployment/team-b/api", "spec.template.spec", 120),
+    ]
+
+
+def test_flat_exposure(flat):
+    assert findings(result_of(flat, "NET-08")) == [
+        ("fail", "Service/legacy/old-app", "spec.externalIPs", 160),
+        ("fail", "Deployment/team-a/web", "spec.template.spec.containers[0].ports[0].hostPort", 65),
+        ("warn", "Service/team-a/web-lb", "spec.type", 73),
+        ("warn", "Service/team-b/api-nodeport", "spec.type", 133),
+    ]
+
+
+def test_partial_bundle_without_policies_is_not_observable():
+    demo = FIXTURES / "network" / "recipes" / "01-deny-all-traffic-to-an-application.yaml"
+    outcome = scan_files(demo)
+    for check_id in ("NET-01", "NET-02", "NET-03", "NET-04", "NET-05"):
+        result = result_of(outcome, check_id)
+        assert result.status is Status.NOT_OBSERVABLE, check_id
+        assert result.hint
+    # Declared complete, the absence of policies is evidence.
+    complete = scan_files(demo, bundle_is_complete=True)
+    assert result_of(complete, "NET-02").status is Status.FAIL
+    assert result_of(complete, "NET-04").status is Status.FAIL
+
+
+def test_cloud_unknown_warns_and_off_cloud_is_not_applicable():
+    demo = FIXTURES / "network" / "recipes" / "01-deny-all-traffic-to-an-application.yaml"
+    assert result_of(scan_files(demo), "NET-06").status is Status.NOT_OBSERVABLE
+    policy = (
+        CORPORA
+        / "network-policy-recipes"
+        / "_derived"
+        / "01-deny-all-traffic-to-an-application.1.yaml"
+    )
+    outcome = scan_files(demo, policy)
+    net06 = result_of(outcome, "NET-06")
+    # No Node objects: the cloud is unknown, so reachable metadata only warns.
+    assert net06.status is Status.WARN
+    assert net06.facts == {"cloud": None}
+
+
+def test_report_network_section(segmented):
+    report = build_report(segmented)
+    by_name = {w["name"]: w for w in report["workloads"]}
+    frontend = by_name["frontend"]["network"]
+    assert frontend == {
+        "outside_policy": False,
+        "ingress_isolated": True,
+        "egress_isolated": True,
+        "ingress_policies": ["NetworkPolicy shop/default-deny", "NetworkPolicy shop/frontend"],
+        "egress_policies": ["NetworkPolicy shop/default-deny", "NetworkPolicy shop/frontend"],
+        "reachable_from": {
+            "workloads": 1,
+            "namespaces": ["ingress-nginx"],
+            "names": ["ingress-nginx/ingress-nginx-controller"],
+            "external": [],
+        },
+        "reaches": {
+            "workloads": 2,
+            "namespaces": ["kube-system", "shop"],
+            "names": ["kube-system/coredns", "shop/api"],
+            "external": [],
+        },
+    }
+
+
+def test_malformed_inputs_do_not_crash():
+    text = FLAT.read_text(encoding="utf-8") + (
+        "\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: odd, namespace: team-a}\n"
+        "spec: {podSelector: {matchLabels: x}, ingress: [{from: [{ipBlock: 7}]}], egress: 3}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: odd, namespace: team-a}\n"
+        "spec: {type: LoadBalancer, externalIPs: x, loadBalancerSourceRanges: 5}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odd, namespace: team-a}\n"
+        "spec: {template: {spec: {containers: x}}}\n"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "odd.yaml"
+        path.write_text(text, encoding="utf-8")
+        outcome = scan_files(path)
+    for check_id in NET_IDS:
+        assert result_of(outcome, check_id).status is not Status.ERROR, check_id
