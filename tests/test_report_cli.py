@@ -123,3 +123,26 @@ def test_a_file_named_like_a_format_is_written_with_a_path_prefix(tmp_path, monk
     result = run_cli("scan", *DEMO, "-f", "json", "-o", "./json=odd")
     assert result.code == 0, result.stderr
     assert json.loads((tmp_path / "json=odd").read_text(encoding="utf-8"))["schema_version"]
+
+
+def test_findings_new_since_a_baseline_are_marked_in_sarif_markdown_and_html(tmp_path: Path):
+    before = tmp_path / "before.json"
+    assert run_cli("scan", DEMO[0], "-f", "json", "-o", str(before)).code == 0
+    sarif, html = tmp_path / "now.sarif", tmp_path / "now.html"
+    result = run_cli(
+        "scan", *DEMO, "--baseline", str(before), "-f", "markdown",
+        "-o", f"sarif={sarif}", "-o", f"html={html}",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    states = {
+        (r["locations"][0]["logicalLocations"][0]["name"], r["baselineState"])
+        for r in results
+        if "baselineState" in r
+    }
+    # SARIF 3.27.24: "new" appears only in this run, "unchanged" in both.
+    assert ("frontend", "unchanged") in states and ("frontend", "new") not in states
+    assert ("cartservice", "new") in states and ("redis-cart", "new") in states
+    new = sum(1 for r in results if r.get("baselineState") == "new")
+    assert f"Since the baseline: **{new} new** findings, 0 fixed" in result.stdout
+    assert html.read_text(encoding="utf-8").count('<span class="badge new">new</span>') == new + 1

@@ -32,6 +32,8 @@ from zt_audit.report.views import (
     STATUS_ORDER,
     checks_by_pillar,
     finding_severity,
+    is_new,
+    new_findings,
     object_label,
     percent,
     score_text,
@@ -94,6 +96,8 @@ def render_html(report: dict[str, Any], *, frameworks: tuple[str, ...] = ()) -> 
         where=where,
         object_label=object_label,
         finding_severity=finding_severity,
+        new=new_findings(report),
+        is_new=is_new,
         percent=percent,
         score_text=score_text,
     )

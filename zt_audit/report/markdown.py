@@ -13,6 +13,8 @@ from typing import Any
 from zt_audit.report.frameworks import STATE_LABEL, STATES
 from zt_audit.report.views import (
     STATUS_LABEL,
+    is_new,
+    new_findings,
     object_label,
     percent,
     problem_checks,
@@ -73,7 +75,7 @@ def _headline(report: dict[str, Any]) -> list[str]:
         for s in ("fail", "warn", "pass", "not_observable", "error")
         if summary[s]
     )
-    return [
+    lines = [
         "## zt-audit zero-trust posture",
         "",
         verdict,
@@ -81,6 +83,14 @@ def _headline(report: dict[str, Any]) -> list[str]:
         f"{inventory['objects']} objects, {report['scope']['workloads_in_scope']} workloads "
         f"in scope. Checks: {counts or 'none ran'}.",
     ]
+    baseline = report.get("baseline")
+    if baseline:
+        lines += [
+            "",
+            f"Since the baseline: **{baseline['new']} new** findings, {baseline['fixed']} "
+            f"fixed, {baseline['unchanged']} unchanged.",
+        ]
+    return lines
 
 
 def _pillar_table(report: dict[str, Any]) -> list[str]:
@@ -108,6 +118,7 @@ def _problems(report: dict[str, Any], max_findings: int) -> list[str]:
     if not problems:
         return ["### Failing checks", "", "None: no check failed or warned."]
     lines = [f"### Failing and warning checks ({len(problems)}), worst first", ""]
+    new = new_findings(report)
     for check in problems[:MAX_CHECKS]:
         lines.append(
             f"- **{STATUS_LABEL[check['status']]}** {text(check['id'])} "
@@ -116,7 +127,8 @@ def _problems(report: dict[str, Any], max_findings: int) -> list[str]:
         for finding in check["findings"][:max_findings]:
             place = where(finding["location"]) or object_label(finding["object"])
             prefix = f"{code(place)} " if place else ""
-            lines.append(f"  - {prefix}{text(finding['message'])}")
+            mark = "**new** " if is_new(new, check, finding) else ""
+            lines.append(f"  - {mark}{prefix}{text(finding['message'])}")
         hidden = len(check["findings"]) - max_findings
         if hidden > 0:
             lines.append(f"  - and {hidden} more in the full report")

@@ -14,7 +14,14 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from zt_audit.report.views import finding_remediation, finding_severity, object_label, sentence
+from zt_audit.report.views import (
+    finding_remediation,
+    finding_severity,
+    is_new,
+    new_findings,
+    object_label,
+    sentence,
+)
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -36,11 +43,12 @@ def level(status: str, severity: str) -> str:
 def render_sarif(report: dict[str, Any]) -> str:
     checks = sorted(report["checks"], key=lambda c: c["id"])
     rule_index = {check["id"]: index for index, check in enumerate(checks)}
+    new = new_findings(report)
     results = [
         result
         for check in checks
         if check["status"] in ("fail", "warn")
-        for result in _results(check, rule_index[check["id"]])
+        for result in _results(check, rule_index[check["id"]], new)
     ]
     log = {
         "$schema": SARIF_SCHEMA,
@@ -100,7 +108,7 @@ def _rule(check: dict[str, Any]) -> dict[str, Any]:
     return rule
 
 
-def _results(check: dict[str, Any], index: int) -> list[dict[str, Any]]:
+def _results(check: dict[str, Any], index: int, new: set[str] | None) -> list[dict[str, Any]]:
     """One result per finding, or one for the check when it failed without any."""
     findings = check["findings"] or [None]
     seen: dict[str, int] = {}
@@ -122,6 +130,8 @@ def _results(check: dict[str, Any], index: int) -> list[dict[str, Any]]:
         }
         if finding and finding["field"]:
             result["properties"]["field"] = finding["field"]
+        if finding and new is not None:
+            result["baselineState"] = "new" if is_new(new, check, finding) else "unchanged"
         results.append(result)
     return results
 

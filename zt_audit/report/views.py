@@ -88,6 +88,20 @@ def finding_remediation(finding: dict[str, Any], check: dict[str, Any]) -> str:
     return (finding["remediation"] or check["remediation"]).strip()
 
 
+def new_findings(report: dict[str, Any]) -> set[str] | None:
+    """Fingerprints of findings new since the baseline, or None without a baseline."""
+    baseline = report.get("baseline")
+    if not baseline:
+        return None
+    return {entry["fingerprint"] for entry in baseline["new_findings"]}
+
+
+def is_new(new: set[str] | None, check: dict[str, Any], finding: dict[str, Any]) -> bool:
+    from zt_audit.report.baseline import fingerprint
+
+    return new is not None and fingerprint(check["id"], finding) in new
+
+
 def sentence(value: str) -> str:
     """``value`` ending with a full stop, so that another sentence can follow it."""
     value = value.strip()
