@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zt_audit.report.baseline import fingerprint
+
 STATUS_LABEL = {
     "pass": "PASS",
     "fail": "FAIL",
@@ -97,8 +99,6 @@ def new_findings(report: dict[str, Any]) -> set[str] | None:
 
 
 def is_new(new: set[str] | None, check: dict[str, Any], finding: dict[str, Any]) -> bool:
-    from zt_audit.report.baseline import fingerprint
-
     return new is not None and fingerprint(check["id"], finding) in new
 
 
