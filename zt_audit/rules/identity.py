@@ -206,12 +206,11 @@ EVERYDAY = frozenset({"pod-create", "pod-exec"})
 
 def escalation(ctx: ScanContext) -> CheckResult:
     findings: list[Finding] = []
+    judged = {id(grant) for grant in judged_grants(ctx)}
     for path in escalation_paths(ctx):
         grant = path.grant
         kind = subject_class(ctx, grant)
-        if kind in (SubjectClass.SYSTEM, SubjectClass.BREAK_GLASS):
-            continue
-        if not ctx.in_scope(grant.namespace):
+        if id(grant) not in judged or kind is SubjectClass.BREAK_GLASS:
             continue
         everyday = (
             path.primitive in EVERYDAY and grant.namespace is not None and path.target is None
@@ -234,7 +233,7 @@ def escalation(ctx: ScanContext) -> CheckResult:
     return rbac_verdict(
         ctx,
         findings,
-        evaluated=len(judged_grants(ctx)),
+        evaluated=len(judged),
         unit="grants",
         clean="no escalation path outside the platform ({ratio})",
     )

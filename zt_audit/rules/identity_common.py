@@ -38,12 +38,29 @@ def subject_class(ctx: ScanContext, grant: Grant) -> SubjectClass:
 
 
 def judged_grants(ctx: ScanContext) -> list[Grant]:
-    """Grants of non-platform subjects whose binding lives in scope."""
-    return [
-        g
-        for g in rbac_graph(ctx).grants
-        if subject_class(ctx, g) is not SubjectClass.SYSTEM and ctx.in_scope(g.namespace)
-    ]
+    """Grants to judge: not the platform's, and not an excluded namespace's own accounts.
+
+    Scope exclusions are about workloads; a person or a broad group granted rights inside
+    ``kube-system`` is still judged, since that namespace's accounts are the most powerful.
+    """
+    return ctx.analysis(
+        "rbac.judged",
+        lambda: [
+            g
+            for g in rbac_graph(ctx).grants
+            if subject_class(ctx, g) is not SubjectClass.SYSTEM and not _excluded_account(ctx, g)
+        ],
+    )
+
+
+def _excluded_account(ctx: ScanContext, grant: Grant) -> bool:
+    subject = grant.subject
+    return (
+        grant.namespace is not None
+        and not ctx.in_scope(grant.namespace)
+        and subject.kind == "ServiceAccount"
+        and not ctx.in_scope(subject.namespace)
+    )
 
 
 def grant_finding(ctx: ScanContext, grant: Grant, message: str, **kwargs: Any) -> Finding:

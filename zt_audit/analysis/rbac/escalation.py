@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from zt_audit.analysis.rbac.authorizer import Request
 from zt_audit.analysis.rbac.graph import RbacGraph
-from zt_audit.analysis.rbac.model import MASTERS, Grant, RuleSource, Subject
-from zt_audit.analysis.rbac.privileges import PRIMITIVES, Power, holds, is_full_admin, power_of
+from zt_audit.analysis.rbac.model import MASTERS, RBAC_GROUP, Grant, RuleSource, Subject
+from zt_audit.analysis.rbac.privileges import (
+    PRIMITIVES,
+    Power,
+    holds,
+    holds_request,
+    is_full_admin,
+    power_of,
+)
 from zt_audit.inventory import Inventory
 
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
@@ -90,7 +98,10 @@ class EscalationFinder:
             "webhook-write": self._webhook_write,
             "pv-create": self._pv_create,
             "secrets-read": self._secrets_read,
+            "token-secret": self._token_secret,
+            "aws-auth-write": self._aws_auth_write,
         }
+        self._eks = inventory.get("ConfigMap", "kube-system", "aws-auth") is not None
 
     def power(self, subject: Subject) -> Power:
         if subject not in self._power:
@@ -209,6 +220,34 @@ class EscalationFinder:
         ]
         return steps, power, str(account)
 
+    def _token_secret(self, grant: Grant):
+        best = self._best_account(grant)
+        if best is None:
+            return None
+        account, power = best
+        steps = [
+            Step(
+                "create a Secret of type kubernetes.io/service-account-token for the account; "
+                "the control plane fills in a token that never expires",
+                str(account),
+            ),
+            Step("read the Secret back"),
+            self._via_account(account, power),
+        ]
+        return steps, power, str(account)
+
+    def _aws_auth_write(self, grant: Grant):
+        if not self._eks:
+            return None
+        steps = [
+            Step(
+                "map an IAM identity it controls to system:masters",
+                "ConfigMap/kube-system/aws-auth",
+            ),
+            Step(f"members of {MASTERS} bypass RBAC: cluster-admin"),
+        ]
+        return steps, Power.ADMIN, f"Group/{MASTERS}"
+
     def _impersonate(self, grant: Grant):
         if grant.namespace is not None:
             steps = [Step("act as any service account of the namespace")]
@@ -224,11 +263,20 @@ class EscalationFinder:
         return steps, Power.ADMIN, f"Group/{MASTERS}"
 
     def _bind_escalate(self, grant: Grant):
-        if grant.namespace is None:
-            steps = [Step("create a ClusterRoleBinding to cluster-admin for itself")]
-            return steps, Power.ADMIN, "ClusterRole/cluster-admin"
-        steps = [Step(f"create a RoleBinding to cluster-admin in {grant.namespace}")]
-        return steps, Power.NAMESPACED, "ClusterRole/cluster-admin"
+        # bind and escalate are checked against the kind of the role being bound or
+        # written: on clusterroles they reach cluster-admin itself.
+        cluster_roles = any(
+            holds_request(grant, Request(verb, "clusterroles", "", RBAC_GROUP))
+            for verb in ("bind", "escalate")
+        )
+        where = "cluster-wide" if grant.namespace is None else f"in {grant.namespace}"
+        if cluster_roles:
+            steps = [Step(f"bind ClusterRole cluster-admin to itself {where}")]
+            power = Power.ADMIN if grant.namespace is None else Power.NAMESPACED
+            return steps, power, "ClusterRole/cluster-admin"
+        steps = [Step(f"write or bind a Role with every permission {where}")]
+        power = Power.CLUSTER if grant.namespace is None else Power.NAMESPACED
+        return steps, power, None
 
     def _nodes_proxy(self, grant: Grant):
         steps = [Step("call the kubelet API (/exec, /run) on any node through the API server")]

@@ -27,6 +27,8 @@ class Primitive:
     requests: tuple[Request, ...]
     all_of: bool = False  # every request is needed (CSR approval)
     cluster_only: bool = False  # only a ClusterRoleBinding can grant it
+    namespace: str | None = None  # only a grant covering this namespace holds it
+    names: tuple[str, ...] = ()  # the object it needs, when a rule names objects
 
 
 def _requests(verbs: str, resources: str, group: str = "") -> tuple[Request, ...]:
@@ -67,10 +69,12 @@ PRIMITIVES: dict[str, Primitive] = {
         ),
         Primitive(
             "pod-exec",
-            "exec or attach into pods",
+            "exec into, attach to or modify running pods",
             (
                 *_requests("create get", "pods/exec pods/attach"),
                 *_requests("update patch", "pods/ephemeralcontainers"),
+                # a pod's container image is mutable: patching it runs new code as the pod
+                *_requests("update patch", "pods"),
             ),
         ),
         Primitive(
@@ -111,6 +115,19 @@ PRIMITIVES: dict[str, Primitive] = {
             cluster_only=True,
         ),
         Primitive("secrets-read", "read secrets", _requests("get list watch", "secrets")),
+        Primitive(
+            "token-secret",
+            "create and read secrets (token Secrets for any account)",
+            (Request("create", "secrets"), Request("get", "secrets")),
+            all_of=True,
+        ),
+        Primitive(
+            "aws-auth-write",
+            "rewrite the EKS aws-auth ConfigMap",
+            _requests("update patch", "configmaps"),
+            namespace="kube-system",
+            names=("aws-auth",),
+        ),
     )
 }
 
@@ -128,14 +145,32 @@ def holds(grant: Grant, primitive: Primitive) -> list[RuleSource]:
     """The rules by which ``grant`` holds ``primitive`` (empty: it does not)."""
     if primitive.cluster_only and grant.namespace is not None:
         return []
+    if primitive.namespace and grant.namespace not in (None, primitive.namespace):
+        return []
     used: list[RuleSource] = []
     for request in primitive.requests:
-        found = next((s for s in grant.role.rules if rule_grants(s.rule, request)), None)
+        found = next(
+            (
+                s
+                for s in grant.role.rules
+                if rule_grants(s.rule, request) and _names_cover(s.rule, primitive.names)
+            ),
+            None,
+        )
         if found is None and primitive.all_of:
             return []
         if found is not None and found not in used:
             used.append(found)
     return used
+
+
+def holds_request(grant: Grant, request: Request) -> bool:
+    """Whether any rule of the grant's role covers ``request``, whatever names it lists."""
+    return any(rule_grants(s.rule, request) for s in grant.role.rules)
+
+
+def _names_cover(rule: Rule, names: tuple[str, ...]) -> bool:
+    return not names or not rule.resource_names or bool(rule.resource_names & set(names))
 
 
 def is_full_admin(grant: Grant) -> bool:
