@@ -299,9 +299,9 @@ def system_masters(ctx: ScanContext) -> CheckResult:
     findings: list[Finding] = []
     evaluated = 0
     for grant in rbac_graph(ctx).grants:
+        evaluated += 1
         if grant.subject != Subject("Group", MASTERS):
             continue
-        evaluated += 1
         if grant.binding.kind == "ClusterRoleBinding" and grant.binding.name == "cluster-admin":
             continue  # the bootstrap binding every cluster creates
         message = f"{grant.binding.ref} names {MASTERS}, which bypasses RBAC and webhooks"
@@ -331,8 +331,8 @@ def system_masters(ctx: ScanContext) -> CheckResult:
         ctx,
         findings,
         evaluated=evaluated,
-        unit="system:masters references",
-        clean="system:masters is used only by the bootstrap binding ({ratio})",
+        unit="grants, mappings and certificates",
+        clean="system:masters is used only by the bootstrap binding ({ratio} clean)",
         kinds=("ClusterRoleBinding",),
     )
 

@@ -242,7 +242,8 @@ def static_credentials(ctx: ScanContext) -> CheckResult:
         )
     return from_findings(
         findings,
-        evaluated=evaluated,
+        evaluated=max(evaluated, len(findings)),
+        affected=len(findings),
         unit="credential sources",
         clean="no static credentials found ({ratio})",
         nothing="no credential sources in the input",
@@ -276,8 +277,14 @@ def _idp_evidence(ctx: ScanContext) -> tuple[list[str], tuple[str, ...]]:
 
 def identity_federation(ctx: ScanContext) -> CheckResult:
     idp, prefixes = _idp_evidence(ctx)
+    users = kubeconfig_users(ctx.inventory)
+    idp += [f"exec plugin of kubeconfig user {u.name}" for u in users if u.federated]
     _, mappings = aws_auth_mappings(ctx.inventory)
     mapped = {m.username for m in mappings if m.username} | {g for m in mappings for g in m.groups}
+    facts = {"identity_providers": sorted(idp)}
+    # Without any identity provider, static credentials are the only way in.
+    static_status = Status.WARN if idp else Status.FAIL
+
     findings: list[Finding] = []
     humans = [g for g in judged_grants(ctx) if subject_class(ctx, g) is SubjectClass.HUMAN]
     for grant in humans:
@@ -286,43 +293,24 @@ def identity_federation(ctx: ScanContext) -> CheckResult:
             continue
         message = f"{grant.subject} does not look like an identity-provider identity"
         findings.append(grant_finding(ctx, grant, message, status=Status.WARN))
-
-    users = kubeconfig_users(ctx.inventory)
     for user in users:
         if user.static:
             message = f"kubeconfig user {user.name} uses a {user.credential}, not an IdP login"
-            findings.append(
-                ctx.finding(
-                    user.resource, ("users", user.index, "user"), message, status=Status.WARN
-                )
-            )
-    static_flags = [
-        c for c in apiservers(ctx) if c.has("token-auth-file") or c.has("basic-auth-file")
-    ]
-    facts = {"identity_providers": sorted(idp)}
+            path = ("users", user.index, "user")
+            findings.append(ctx.finding(user.resource, path, message, status=static_status))
 
+    servers = [] if platform(ctx).managed else apiservers(ctx)
     if not idp:
-        if not apiservers(ctx) and not users:
+        if not servers and not users:
             return not_observable(
                 "no identity-provider or API server evidence in the input",
                 hint="include the kube-apiserver pod, kubeadm-config or an "
                 "AuthenticationConfiguration document",
                 facts=facts,
             )
-        for config in static_flags:
-            findings.append(
-                ctx.finding(
-                    config.resource,
-                    config.path("token-auth-file"),
-                    f"{config.resource.ref} has no identity provider and accepts static "
-                    "credentials",
-                )
-            )
-        if not static_flags:
-            resource = apiservers(ctx)[0].resource if apiservers(ctx) else users[0].resource
-            findings.append(
-                ctx.finding(resource, (), "no identity provider is configured for the API server")
-            )
+        for config in servers:
+            message = f"{config.resource.ref} has no identity provider (no OIDC or JWT issuer)"
+            findings.append(ctx.finding(config.resource, config.path(""), message))
     elif platform(ctx).managed and not humans and not users:
         return not_observable(
             f"{platform(ctx).provider_name} authenticates through its cloud identity; no human "
@@ -332,7 +320,8 @@ def identity_federation(ctx: ScanContext) -> CheckResult:
         )
     return from_findings(
         findings,
-        evaluated=len(humans) + len(users) + 1,
+        evaluated=len(humans) + len(users) + len(servers),
+        affected=len(findings),
         unit="identities and authenticators",
         clean="people authenticate through an identity provider ({ratio})",
         nothing="no identities in the input",
@@ -463,7 +452,8 @@ def short_lived_tokens(ctx: ScanContext) -> CheckResult:
             )
             findings.append(ctx.finding(secret, ("type",), message, status=Status.WARN))
 
-    findings.extend(_token_flags(ctx))
+    flags = _token_flags(ctx)
+    findings.extend(flags)
     if not findings:
         missing = ctx.unobservable("Secret")
         if missing is not None:
@@ -474,8 +464,8 @@ def short_lived_tokens(ctx: ScanContext) -> CheckResult:
             )
     return from_findings(
         findings,
-        evaluated=len(secrets) + len(ctx.workloads),
-        unit="token Secrets and workloads",
+        evaluated=len(secrets) + len(ctx.workloads) + len(flags),
+        unit="token Secrets, workloads and API server settings",
         clean="no legacy or long-lived service-account tokens ({ratio})",
         nothing="no service-account tokens or workloads in scope",
     )
