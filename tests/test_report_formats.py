@@ -154,13 +154,34 @@ def test_sarif_artifact_uris(example, file, expected):
     assert located["physicalLocation"]["artifactLocation"] == expected
 
 
-def test_sarif_stdin_findings_keep_only_the_object(example):
+def test_every_sarif_result_has_an_artifact_as_code_scanning_requires(example):
+    # GitHub rejects a whole log whose results lack physicalLocation.artifactLocation.uri.
+    results = json.loads(render_sarif(example))["runs"][0]["results"]
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+    img04 = next(r for r in results if r["ruleId"] == "IMG-04")  # a verdict on the whole input
+    assert img04["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "examples/cluster", "uriBaseId": "%SRCROOT%"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "description", "uri"),
+    [
+        ("manifests", "<stdin>", "kubernetes-cluster"),
+        ("cluster", "context kind-kind", "kubernetes-cluster"),
+        ("manifests", "app.yaml, db.yaml", "app.yaml"),
+    ],
+)
+def test_findings_without_a_file_keep_their_object_at_the_anchor(example, mode, description, uri):
     report = copy.deepcopy(example)
+    report["source"] = {**report["source"], "mode": mode, "description": description}
     _check(report, "RT-05")["findings"][0]["location"] = {"file": "<stdin>", "line": 3}
     results = json.loads(render_sarif(report))["runs"][0]["results"]
     located = next(r for r in results if r["ruleId"] == "RT-05")["locations"][0]
-    assert "physicalLocation" not in located
-    assert located["logicalLocations"][0]["name"]
+    assert located["physicalLocation"] == {
+        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    }
+    assert located["logicalLocations"][0]["fullyQualifiedName"] == "DaemonSet falco/falco"
 
 
 # JUnit ----------------------------------------------------------------------------------

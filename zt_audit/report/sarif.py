@@ -44,11 +44,12 @@ def render_sarif(report: dict[str, Any]) -> str:
     checks = sorted(report["checks"], key=lambda c: c["id"])
     rule_index = {check["id"]: index for index, check in enumerate(checks)}
     new = new_findings(report)
+    anchor = _anchor(report)
     results = [
         result
         for check in checks
         if check["status"] in ("fail", "warn")
-        for result in _results(check, rule_index[check["id"]], new)
+        for result in _results(check, rule_index[check["id"]], new, anchor)
     ]
     log = {
         "$schema": SARIF_SCHEMA,
@@ -108,7 +109,9 @@ def _rule(check: dict[str, Any]) -> dict[str, Any]:
     return rule
 
 
-def _results(check: dict[str, Any], index: int, new: set[str] | None) -> list[dict[str, Any]]:
+def _results(
+    check: dict[str, Any], index: int, new: set[str] | None, anchor: dict[str, Any]
+) -> list[dict[str, Any]]:
     """One result per finding, or one for the check when it failed without any."""
     findings = check["findings"] or [None]
     seen: dict[str, int] = {}
@@ -124,7 +127,7 @@ def _results(check: dict[str, Any], index: int, new: set[str] | None) -> list[di
             "kind": "fail",
             "level": level(status, severity),
             "message": {"text": f"{message}\nRemediation: {' '.join(remedy.split())}"},
-            "locations": [_location(finding)],
+            "locations": [_location(finding, anchor)],
             "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(check, finding, seen)},
             "properties": {"status": status, "severity": severity},
         }
@@ -136,9 +139,28 @@ def _results(check: dict[str, Any], index: int, new: set[str] | None) -> list[di
     return results
 
 
-def _location(finding: dict[str, Any] | None) -> dict[str, Any]:
-    """The manifest file and line when known; the Kubernetes object in any case."""
-    location: dict[str, Any] = {}
+def _anchor(report: dict[str, Any]) -> dict[str, Any]:
+    """Where a result without a file of its own is placed.
+
+    Code-scanning services (GitHub's among them) refuse a whole log when one result lacks
+    an artifact, so a cluster-wide verdict, or a finding of a live cluster, is placed at
+    the scanned input: the first manifest path given, or a named stand-in for a cluster.
+    """
+    source = report["source"]
+    first = source["description"].split(", ")[0]
+    if (
+        source["mode"] == "manifests"
+        and first
+        and not first.startswith("<")
+        and first != "no input"
+    ):
+        return _artifact(first)
+    return {"uri": "kubernetes-cluster", "uriBaseId": "%SRCROOT%"}
+
+
+def _location(finding: dict[str, Any] | None, anchor: dict[str, Any]) -> dict[str, Any]:
+    """The manifest file and line when known, else the anchor; the Kubernetes object too."""
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": anchor}}
     where = finding["location"] if finding else None
     if where and where["file"] and not where["file"].startswith("<"):
         physical: dict[str, Any] = {"artifactLocation": _artifact(where["file"])}
