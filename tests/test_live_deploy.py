@@ -139,8 +139,8 @@ def test_the_cronjob_script_snapshots_and_reports(
     assert done.returncode == 0, done.stderr
 
     written = sorted(p.name.split(".", 1)[1] for p in tmp_path.glob("zt-audit-*"))
-    assert written == ["html", "json", "snapshot.yaml"]
-    (report_file,) = tmp_path.glob("zt-audit-*.json")
+    assert written == ["html", "json", "snapshot.json"]
+    (report_file,) = tmp_path.glob("zt-audit-*Z.json")
     report = json.loads(report_file.read_text())
     assert report["source"]["mode"] == "snapshot"
     assert apiserver.token not in done.stdout + done.stderr

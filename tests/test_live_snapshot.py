@@ -30,7 +30,7 @@ def findings(report: dict) -> list[tuple[str, str, int | None]]:
 
 
 def test_a_snapshot_rescan_gives_the_live_verdicts(kubeconfig: Path, tmp_path: Path):
-    snapshot = tmp_path / "cluster.yaml"
+    snapshot = tmp_path / "cluster.json"
     written = run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-o", str(snapshot))
     assert written.code == 0, written.stderr
     assert written.stderr.startswith("zt-audit: wrote ")
@@ -52,7 +52,7 @@ def test_a_snapshot_keeps_what_could_not_be_collected(
     apiserver: ApiServer, kubeconfig: Path, tmp_path: Path
 ):
     apiserver.forbidden.add(("rbac.authorization.k8s.io", "clusterroles", None))
-    snapshot = tmp_path / "cluster.yaml"
+    snapshot = tmp_path / "cluster.json"
     run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-o", str(snapshot))
 
     live = report_of("--kubeconfig", str(kubeconfig))
@@ -68,7 +68,7 @@ def test_a_snapshot_keeps_what_could_not_be_collected(
 
 
 def test_a_snapshot_says_where_and_when_it_was_taken(kubeconfig: Path, tmp_path: Path):
-    snapshot = tmp_path / "cluster.yaml"
+    snapshot = tmp_path / "cluster.json"
     run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-n", "payments", "-o", str(snapshot))
 
     header = read_header(snapshot)
@@ -99,7 +99,7 @@ def test_plain_manifests_are_not_taken_for_a_snapshot(tmp_path: Path):
 
 
 def test_a_snapshot_is_scanned_on_its_own(kubeconfig: Path, tmp_path: Path):
-    snapshot = tmp_path / "cluster.yaml"
+    snapshot = tmp_path / "cluster.json"
     run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-o", str(snapshot))
     other = tmp_path / "extra.yaml"
     other.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n")
@@ -107,3 +107,16 @@ def test_a_snapshot_is_scanned_on_its_own(kubeconfig: Path, tmp_path: Path):
     result = run_cli("scan", str(snapshot), str(other))
     assert result.code == 2
     assert "a snapshot is scanned on its own" in result.stderr
+
+
+def test_a_snapshot_converted_to_yaml_is_still_a_snapshot(kubeconfig: Path, tmp_path: Path):
+    snapshot = tmp_path / "cluster.json"
+    run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-o", str(snapshot))
+    converted = tmp_path / "cluster.yaml"
+    converted.write_text(yaml.safe_dump(yaml.safe_load(snapshot.read_text()), sort_keys=False))
+
+    original, as_yaml = report_of(str(snapshot)), report_of(str(converted))
+    assert as_yaml["source"]["mode"] == "snapshot"
+    assert {c["id"]: c["status"] for c in as_yaml["checks"]} == {
+        c["id"]: c["status"] for c in original["checks"]
+    }

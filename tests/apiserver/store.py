@@ -77,10 +77,20 @@ class Store:
             stored.setdefault("type", "Opaque")
             # The API server folds stringData into data on write.
             plain = stored.pop("stringData", None) or {}
+            if not plain and not stored.get("data"):
+                plain = _canaries(stored)
             data = stored.setdefault("data", {})
             for key, value in plain.items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
         self.objects.setdefault((group, resource.plural), []).append(stored)
+
+    def secret_values(self) -> list[str]:
+        """Every Secret value the server holds, decoded and as stored (base64)."""
+        values = []
+        for secret in self.objects.get(("", "secrets"), []):
+            for encoded in secret.get("data", {}).values():
+                values += [encoded, base64.b64decode(encoded).decode()]
+        return sorted(values)
 
     def resource_of(self, group: str, kind: str) -> Resource:
         for resource in self.resources:
@@ -110,6 +120,23 @@ class Store:
             if resource.version not in versions:
                 versions.append(resource.version)
         return served
+
+
+# The keys each Secret type requires (Kubernetes "Secrets" concept page).
+TYPE_KEYS = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/service-account-token": ("token", "ca.crt", "namespace"),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/basic-auth": ("username", "password"),
+}
+
+
+def _canaries(secret: dict[str, Any]) -> dict[str, str]:
+    """Values for a Secret given without any: unique text a leak test can search for."""
+    metadata = secret["metadata"]
+    keys = TYPE_KEYS.get(secret["type"], ("value",))
+    where = f"{metadata.get('namespace')}-{metadata['name']}"
+    return {key: f"canary-{where}-{key.strip('.')}" for key in keys}
 
 
 def _documents(path: Path) -> Iterable[dict[str, Any]]:

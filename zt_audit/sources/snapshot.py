@@ -1,10 +1,13 @@
-"""Snapshots: a cluster's collection as one YAML file that can be re-scored offline.
+"""Snapshots: a cluster's collection as one file that can be re-scored offline.
 
 A snapshot is a ``kind: List`` whose annotations say where and when it was taken, which
 kinds could not be collected and which APIs were absent. Any Kubernetes tool reads it as
 a plain list; zt-audit also reads the annotations, so that a re-scan gives the verdicts
 the live scan gave. A live scan reads its collection through the same text, so the line
 numbers of its findings are the lines of a snapshot of that collection.
+
+It is indented JSON (which is YAML too): it renders several times faster than YAML, and
+every field still has a line of its own. A snapshot converted to YAML is read as well.
 """
 
 from __future__ import annotations
@@ -76,14 +79,7 @@ def render(collection: Collection) -> str:
         "metadata": {"annotations": SnapshotHeader.of(collection).annotations()},
         "items": collection.objects,
     }
-    return yaml.dump(
-        document,
-        Dumper=yaml.CSafeDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=100,
-    )
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 def live_inventory(collection: Collection) -> tuple[Inventory, EvidenceSources]:
@@ -103,14 +99,23 @@ def read_header(path: Path) -> SnapshotHeader | None:
         return None  # the loader reports unreadable files
     if MARKER not in head:
         return None
-    preamble, separator, _ = head.partition("\nitems:")
+    return _header(path, _preamble(path, head))
+
+
+def _preamble(path: Path, head: str) -> Any:
+    """The document without its items, parsed from the start of the file alone."""
+    if head.lstrip().startswith("{"):
+        preamble, separator, _ = head.partition('\n "items": [')
+        text = preamble.rstrip().rstrip(",") + "}"
+    else:
+        preamble, separator, _ = head.partition("\nitems:")
+        text = preamble
     if not separator:
         raise SourceError(f"{path}: snapshot header is not followed by its items")
     try:
-        data = yaml.safe_load(preamble)
+        return yaml.safe_load(text)  # JSON is YAML
     except yaml.YAMLError as error:
-        raise SourceError(f"{path}: snapshot header is not valid YAML") from error
-    return _header(path, data)
+        raise SourceError(f"{path}: snapshot header cannot be parsed") from error
 
 
 def _header(path: Path, data: Any) -> SnapshotHeader:
