@@ -11,7 +11,7 @@ from zt_audit.cli.environment import Environment
 from zt_audit.cli.outputs import plan_outputs, write_outputs
 from zt_audit.exitcodes import ExitStatus
 from zt_audit.report.formats import RenderOptions
-from zt_audit.report.frameworks import DISCLAIMER, catalogue, resolve_frameworks
+from zt_audit.report.frameworks import catalogue, resolve_frameworks
 from zt_audit.report.saved import load_report
 
 
@@ -67,6 +67,10 @@ def print_frameworks(output_format: str, env: Environment) -> int:
         )
     env.out.print(table)
     env.out.print(
-        Text("Use --framework NAME with 'zt-audit scan' or 'zt-audit report'. " + DISCLAIMER)
+        Text(
+            "Use --framework NAME with 'zt-audit scan' or 'zt-audit report' for a per-control "
+            "view: which controls the scan's evidence supports, as evidence for an assessor, "
+            "never a statement that a control is met."
+        )
     )
     return ExitStatus.OK
