@@ -342,3 +342,12 @@ def test_views_saved_by_another_version_still_render(example):
     assert 'id="framework-cis-kubernetes"' in render("html", report)
     assert 'id="framework-future-framework"' not in render("html", report)
     assert json.loads(render("json", report))["frameworks"][0]["key"] == "future-framework"
+
+
+def test_markdown_shows_only_views_of_shipped_frameworks(example):
+    report = copy.deepcopy(example)
+    future = {**report["frameworks"][0], "key": "future-framework", "title": "Future"}
+    report["frameworks"] = [future]
+    assert "### Future" not in render("markdown", report)
+    report["frameworks"].append(example["frameworks"][0])
+    assert "### CIS Kubernetes Benchmark" in render("markdown", report)

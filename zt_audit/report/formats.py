@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from zt_audit.report.frameworks import catalogue, with_frameworks
+from zt_audit.report.frameworks import catalogue, framework_views, with_frameworks
 
 FORMAT_NAMES = ("table", "json", "html", "sarif", "junit", "markdown")
 EXTENSIONS = {
@@ -71,8 +71,9 @@ def _junit(report: dict[str, Any], options: RenderOptions) -> str:
 def _markdown(report: dict[str, Any], options: RenderOptions) -> str:
     from zt_audit.report.markdown import render_markdown
 
-    keys = framework_keys(report, options)
-    return render_markdown(with_frameworks(report, keys), max_findings=options.max_findings)
+    # The views shown are those of today's catalogues, as in the HTML report.
+    views = framework_views(report, framework_keys(report, options))
+    return render_markdown({**report, "frameworks": views}, max_findings=options.max_findings)
 
 
 def render_table(report: dict[str, Any], options: RenderOptions, console: Console) -> None:
