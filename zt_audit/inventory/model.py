@@ -21,13 +21,16 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "BaselineAdminNetworkPolicy",
         "CertificateSigningRequest",
         "ClusterImagePolicy",
+        "ClusterExternalSecret",
         "ClusterIssuer",
         "ClusterPolicy",
         "ClusterPolicyReport",
         "ClusterRole",
         "ClusterRoleBinding",
         "ClusterSecretStore",
+        "ClusterSbomReport",
         "CiliumClusterwideNetworkPolicy",
+        "ClusterVulnerabilityReport",
         "ComponentStatus",
         "ConstraintTemplate",
         "CSIDriver",
@@ -37,26 +40,34 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "GatewayClass",
         "GlobalNetworkPolicy",
         "GlobalNetworkSet",
+        "ImageValidatingPolicy",
         "IngressClass",
+        "KubeArmorClusterPolicy",
+        "KubeArmorHostPolicy",
         "MutatingAdmissionPolicy",
         "MutatingAdmissionPolicyBinding",
         "MutatingWebhookConfiguration",
         "Namespace",
         "Node",
+        "NvClusterSecurityRule",
         "PersistentVolume",
         "PodSecurityPolicy",
         "PriorityClass",
         "PriorityLevelConfiguration",
         "RuntimeClass",
         "StorageClass",
+        "TracingPolicy",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding",
         "ValidatingWebhookConfiguration",
         "VolumeAttachment",
     }
 )
-# Gatekeeper constraints are cluster-scoped custom resources of this group.
-CLUSTER_SCOPED_GROUPS = frozenset({"constraints.gatekeeper.sh"})
+# Gatekeeper constraints are cluster-scoped custom resources of this group; audit policies
+# and encryption configurations are API server configuration files, not namespaced objects.
+CLUSTER_SCOPED_GROUPS = frozenset(
+    {"constraints.gatekeeper.sh", "audit.k8s.io", "apiserver.config.k8s.io"}
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
