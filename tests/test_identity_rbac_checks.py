@@ -35,14 +35,14 @@ def test_iam01_cluster_admin_grants():
             "fail",
             "ClusterRoleBinding/admin-bot-cluster-admin",
             "subjects[0]",
-            "workload account ServiceAccount/apps/admin-bot holds cluster-admin "
+            "workload account ServiceAccount/apps/admin-bot holds cluster-admin rights "
             "(ClusterRoleBinding/admin-bot-cluster-admin -> ClusterRole/cluster-admin)",
         ),
         (
             "fail",
             "ClusterRoleBinding/breakglass",
             "subjects[0]",
-            "human User/breakglass@example.com holds cluster-admin "
+            "human User/breakglass@example.com holds cluster-admin rights "
             "(ClusterRoleBinding/breakglass -> ClusterRole/cluster-admin)",
         ),
     ]

@@ -49,7 +49,7 @@ def cluster_admin(ctx: ScanContext) -> CheckResult:
         kind = subject_class(ctx, grant)
         subject = grant.subject
         if kind is SubjectClass.BREAK_GLASS:
-            message = f"break-glass subject {subject} holds cluster-admin ({grant.via})"
+            message = f"break-glass subject {subject} holds cluster-admin rights ({grant.via})"
             findings.append(grant_finding(ctx, grant, message, status=Status.WARN))
         elif grant.namespace is not None:
             message = (
@@ -60,7 +60,7 @@ def cluster_admin(ctx: ScanContext) -> CheckResult:
         else:
             broad = kind in (SubjectClass.WORKLOAD, SubjectClass.BROAD)
             who = "workload account" if kind is SubjectClass.WORKLOAD else kind.value
-            message = f"{who} {subject} holds cluster-admin ({grant.via})"
+            message = f"{who} {subject} holds cluster-admin rights ({grant.via})"
             severity = Severity.CRITICAL if broad else None
             findings.append(grant_finding(ctx, grant, message, severity=severity))
     critical = any(f.severity is Severity.CRITICAL for f in findings)
@@ -230,6 +230,7 @@ def escalation(ctx: ScanContext) -> CheckResult:
                 details={"path": path.as_dict()},
             )
         )
+    findings.extend(_dangling(ctx))
     return rbac_verdict(
         ctx,
         findings,
@@ -237,6 +238,19 @@ def escalation(ctx: ScanContext) -> CheckResult:
         unit="grants",
         clean="no escalation path outside the platform ({ratio})",
     )
+
+
+def _dangling(ctx: ScanContext) -> list[Finding]:
+    """Bindings whose role is missing grant nothing today, to whoever creates it tomorrow."""
+    found = []
+    for missing in rbac_graph(ctx).missing:
+        message = (
+            f"{missing.binding.ref} references {missing.role_kind} {missing.role_name!r}, "
+            "which is not in the input: it grants nothing now, and whoever creates that role "
+            "grants it to the binding's subjects"
+        )
+        found.append(ctx.finding(missing.binding, ("roleRef",), message, status=Status.WARN))
+    return found
 
 
 def _scope(grant: Grant) -> str:

@@ -32,6 +32,8 @@ from zt_audit.analysis.rbac.model import (
 from zt_audit.analysis.rbac.selectors import selector_matches
 from zt_audit.inventory import Inventory, Resource
 
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+
 
 @dataclass(frozen=True)
 class Match:
@@ -88,22 +90,19 @@ class RbacGraph:
 
     def _resolve_cluster_role(self, name: str, visiting: tuple[str, ...]) -> Role | None:
         raw = self._raw_cluster_roles.get(name)
-        if raw is not None:
-            sources = list(_rule_sources(raw))
-            selectors = _aggregation_selectors(raw)
-            builtin = False
-        elif name in DEFAULT_CLUSTER_ROLES:
-            sources = [
-                RuleSource(rule, None, index)
-                for index, rule in enumerate(
-                    r for r in map(Rule.parse, DEFAULT_CLUSTER_ROLES[name][0]) if r
-                )
-            ]
-            label = DEFAULT_AGGREGATION.get(name)
-            selectors = [{"matchLabels": {label: "true"}}] if label else []
-            builtin = True
-        else:
+        default = name in DEFAULT_CLUSTER_ROLES
+        if raw is None and not default:
             return None
+        sources = list(_rule_sources(raw)) if raw is not None else []
+        selectors = _aggregation_selectors(raw) if raw is not None else []
+        # The API server reconciles its default roles at every start, adding any missing
+        # permission, unless the role opts out with the autoupdate annotation.
+        if default and (raw is None or raw.annotations.get(AUTOUPDATE) != "false"):
+            sources += _default_sources(name)
+            label = DEFAULT_AGGREGATION.get(name)
+            if label and not selectors:
+                selectors = [{"matchLabels": {label: "true"}}]
+        builtin = raw is None
 
         # The aggregation controller fills an aggregated role with the rules of every
         # ClusterRole its selectors match; a live role already holds them, so duplicates
@@ -240,6 +239,11 @@ def _in_scope(grant: Grant, request: Request) -> bool:
     if request.resource in CLUSTER_SCOPED_RESOURCES:
         return False
     return request.namespace == grant.namespace
+
+
+def _default_sources(name: str) -> list[RuleSource]:
+    rules = [r for r in map(Rule.parse, DEFAULT_CLUSTER_ROLES[name][0]) if r is not None]
+    return [RuleSource(rule, None, index) for index, rule in enumerate(rules)]
 
 
 def _rule_sources(role: Resource) -> tuple[RuleSource, ...]:

@@ -173,10 +173,15 @@ def _names_cover(rule: Rule, names: tuple[str, ...]) -> bool:
     return not names or not rule.resource_names or bool(rule.resource_names & set(names))
 
 
+# Every read and write verb on everything is cluster-admin in all but name: it reads all
+# Secrets and runs pods as any service account.
+ADMIN_VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
+
+
 def is_full_admin(grant: Grant) -> bool:
-    """``*`` verbs on ``*`` resources in ``*`` groups, with no name restriction."""
+    """All verbs (``*`` or every read and write verb) on ``*`` resources in ``*`` groups."""
     return any(
-        "*" in s.rule.verbs
+        ("*" in s.rule.verbs or s.rule.verbs >= ADMIN_VERBS)
         and "*" in s.rule.resources
         and "*" in s.rule.api_groups
         and not s.rule.resource_names
