@@ -100,6 +100,7 @@ def test_report_names_a_missing_file(tmp_path: Path):
         (["-f", "json", "-o", "same", "-o", "sarif=same"], "same: both the json and the sarif"),
         (["-o", "html="], "--output html=: give a file after 'html='"),
         (["--framework", "hipaa"], "unknown framework 'hipaa': choose one of"),
+        (["-o", "html=no/such/dir/r.html"], "no/such/dir/r.html: cannot write the html report"),
     ],
 )
 def test_bad_output_options_fail_before_reading_input(args, message):

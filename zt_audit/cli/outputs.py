@@ -51,6 +51,12 @@ def _refuse_clashes(targets: list[OutputTarget]) -> None:
     for target in targets:
         if target.path is None:
             continue
+        # Checked before the scan, so that a long scan does not end in a lost report.
+        if not target.path.parent.is_dir():
+            raise UsageError(
+                f"{target.path}: cannot write the {target.format} report: "
+                f"no folder {target.path.parent}"
+            )
         key = target.path.resolve()
         if key in seen:
             raise UsageError(
