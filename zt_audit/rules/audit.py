@@ -1,7 +1,414 @@
-"""Audit logging: AUD-01 to AUD-05."""
+"""Audit logging: API audit on (AUD-01), local retention (AUD-02), policy content (AUD-03),
+off-cluster shipping (AUD-04), security events centralised (AUD-05)."""
 
 from __future__ import annotations
 
+from zt_audit.analysis.absence import COMPLETE_HINT, absence_unobservable
+from zt_audit.analysis.agents import (
+    coverage,
+    daemonset_agents,
+    is_control_plane,
+    schedulable_nodes,
+    workload_agents,
+)
+from zt_audit.analysis.auditpolicy import LEVELS, AuditPolicy, Probe, audit_policies
+from zt_audit.analysis.forwarders import configured_outputs
+from zt_audit.analysis.logsinks import sinks_of
+from zt_audit.analysis.platform import ApiServerConfig, apiserver_configs, detect_platform
+from zt_audit.engine.context import ScanContext, from_findings, not_applicable, not_observable
+from zt_audit.engine.model import CheckResult, Finding, Status
 from zt_audit.engine.registry import Implementation
 
-CHECKS: list[Implementation] = []
+MANAGED_HINTS = {
+    "eks": "EKS: enable the 'audit' log type (aws eks describe-cluster --name CLUSTER "
+    "--query cluster.logging.clusterLogging)",
+    "gke": "GKE: Admin Activity audit logs are always on; check Data Access logs in the "
+    "project's IAM audit configuration (gcloud projects get-iam-policy PROJECT)",
+    "aks": "AKS: add a diagnostic setting with kube-audit or kube-audit-admin (az monitor "
+    "diagnostic-settings list --resource CLUSTER_ID)",
+}
+APISERVER_HINT = (
+    "include the kube-apiserver static pod (kubectl -n kube-system get pod "
+    "-l component=kube-apiserver -o yaml) or the kubeadm-config ConfigMap"
+)
+RETENTION = (
+    ("audit-log-maxage", 30, "days"),
+    ("audit-log-maxbackup", 10, "files"),
+    ("audit-log-maxsize", 100, "MB"),
+)
+
+
+def _apiserver(ctx: ScanContext) -> ApiServerConfig | CheckResult:
+    """The API server configuration, or the not-observable result that replaces it."""
+    platform = detect_platform(ctx.inventory)
+    if platform.managed:
+        hint = MANAGED_HINTS.get(platform.provider or "", platform.hint)
+        return not_observable(
+            f"{platform.provider_name} runs the API server ({platform.evidence}); its audit "
+            "settings are not Kubernetes objects",
+            hint=hint,
+        )
+    configs = apiserver_configs(ctx.inventory)
+    if not configs:
+        return not_observable("no kube-apiserver configuration in the input", hint=APISERVER_HINT)
+    return configs[0]
+
+
+# AUD-01
+
+
+def api_audit_on(ctx: ScanContext) -> CheckResult:
+    config = _apiserver(ctx)
+    if isinstance(config, CheckResult):
+        return config
+    policy = config.flags.get("audit-policy-file")
+    backends = [f for f in ("audit-log-path", "audit-webhook-config-file") if config.flags.get(f)]
+    facts = {"source": config.source, "policy_file": policy, "backends": backends}
+    if not policy:
+        finding = ctx.finding(
+            config.resource,
+            config.path(""),
+            "kube-apiserver has no --audit-policy-file: the API server "
+            "records no audit events at all",
+        )
+        return CheckResult(
+            Status.FAIL, "API audit logging is off", findings=(finding,), facts=facts
+        )
+    if not backends:
+        finding = ctx.finding(
+            config.resource,
+            config.path("audit-policy-file"),
+            "--audit-policy-file is set but neither --audit-log-path nor "
+            "--audit-webhook-config-file is: events go nowhere",
+        )
+        return CheckResult(
+            Status.FAIL, "API audit has a policy but no backend", findings=(finding,), facts=facts
+        )
+    return CheckResult(
+        Status.PASS,
+        f"API audit logging is on (policy {policy}, backend "
+        f"{', '.join('--' + b for b in backends)})",
+        facts=facts,
+    )
+
+
+# AUD-02
+
+
+def local_retention(ctx: ScanContext) -> CheckResult:
+    config = _apiserver(ctx)
+    if isinstance(config, CheckResult):
+        return config
+    path = config.flags.get("audit-log-path")
+    if not path:
+        return not_applicable("no audit log file (webhook-only or audit off)")
+    if path == "-":
+        return not_applicable("the audit log goes to stdout; retention is the log pipeline's")
+    findings = []
+    for flag, minimum, unit in RETENTION:
+        value = config.flags.get(flag)
+        number = int(value) if value is not None and value.strip().isdigit() else None
+        if number is None:
+            message = f"--{flag} is not set (no rotation limit is configured)"
+        elif number < minimum:
+            message = f"--{flag}={number} is below {minimum} {unit}"
+        else:
+            continue
+        findings.append(
+            ctx.finding(config.resource, config.path(flag), message, status=Status.WARN)
+        )
+    return from_findings(
+        findings,
+        evaluated=len(RETENTION),
+        affected=len(findings),
+        unit="retention settings",
+        clean="audit log retention meets 30 days, 10 files, 100 MB ({ratio})",
+        nothing="no retention settings",
+    )
+
+
+# AUD-03
+
+SENSITIVE = (("", "secrets"), ("", "configmaps"), ("authentication.k8s.io", "tokenreviews"))
+SENSITIVE_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
+IDENTITIES = (
+    ("jane@example.com", ("system:authenticated", "developers")),
+    (
+        "system:serviceaccount:shop:default",
+        ("system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"),
+    ),
+)
+ACCESS_PROBES = (
+    Probe("create", "", "pods", "exec"),
+    Probe("create", "", "pods", "attach"),
+    Probe("create", "", "pods", "portforward"),
+    Probe("get", "", "pods", "proxy"),
+    Probe("get", "", "services", "proxy"),
+    Probe("get", "", "nodes", "proxy", namespace=""),
+    Probe("create", "", "pods"),
+    Probe("delete", "", "pods"),
+)
+RBAC_PROBES = tuple(
+    Probe(
+        verb,
+        "rbac.authorization.k8s.io",
+        resource,
+        namespace="" if resource.startswith("cluster") else "default",
+    )
+    for resource in ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
+    for verb in ("create", "update", "patch", "delete")
+)
+CATCH_ALL_PROBES = (
+    Probe("create", "probes.zt-audit.example.com", "widgets"),
+    Probe("get", path="/zt-audit-probe"),
+)
+
+
+def _as(probe: Probe, user: str, groups: tuple[str, ...]) -> Probe:
+    return Probe(
+        probe.verb,
+        probe.group,
+        probe.resource,
+        probe.subresource,
+        probe.namespace,
+        probe.name,
+        probe.path,
+        user,
+        groups,
+    )
+
+
+def _rule_note(index: int | None) -> str:
+    return "no rule matches" if index is None else f"rule {index + 1} matches first"
+
+
+def _summary(probes: list[Probe]) -> str:
+    """``create, delete on pods, pods/exec``: the verbs and targets of some probes."""
+    verbs = list(dict.fromkeys(p.verb for p in probes))
+    targets = list(dict.fromkeys(p.describe().split(" ", 1)[1] for p in probes))
+    return f"{', '.join(verbs)} on {', '.join(targets)}"
+
+
+def _policy_findings(ctx: ScanContext, policy: AuditPolicy) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def add(index: int | None, message: str, status: Status = Status.FAIL) -> None:
+        findings.append(
+            ctx.finding(policy.resource, policy.rule_path(index), message, status=status)
+        )
+
+    for probe in CATCH_ALL_PROBES:
+        index, level = policy.decide(probe)
+        if level < LEVELS["Metadata"]:
+            add(
+                index,
+                f"no catch-all rule at Metadata or above: {probe.describe()} is not "
+                f"logged ({_rule_note(index)})",
+            )
+            break
+    for group, resource in SENSITIVE:
+        bodies: list[int] = []  # rules that log request bodies
+        unlogged: dict[int | None, set[str]] = {}
+        namespace = "" if resource == "tokenreviews" else "default"
+        for user, groups in IDENTITIES:
+            for verb in SENSITIVE_VERBS:
+                probe = Probe(verb, group, resource, namespace=namespace, user=user, groups=groups)
+                index, level = policy.decide(probe)
+                if level > LEVELS["Metadata"] and index is not None:
+                    bodies.append(index)
+                elif level < LEVELS["Metadata"]:
+                    unlogged.setdefault(index, set()).add(verb)
+        if bodies:
+            add(
+                min(bodies),
+                f"{resource} are logged with request bodies: their values would "
+                "be copied into the audit log (log them at Metadata)",
+            )
+        for index, verbs in sorted(
+            unlogged.items(), key=lambda item: (item[0] is None, item[0] or 0)
+        ):
+            ordered = [v for v in SENSITIVE_VERBS if v in verbs]
+            add(index, f"{', '.join(ordered)} of {resource} are not logged ({_rule_note(index)})")
+    for probes, label in ((ACCESS_PROBES, "pod access"), (RBAC_PROBES, "RBAC changes")):
+        missed: dict[int | None, list[Probe]] = {}
+        for probe in probes:
+            index, level = policy.decide(probe)
+            if level < LEVELS["Metadata"]:
+                missed.setdefault(index, []).append(probe)
+        for index, found in sorted(missed.items(), key=lambda i: (i[0] is None, i[0] or 0)):
+            add(index, f"{label} not logged ({_rule_note(index)}): {_summary(found)}", Status.WARN)
+    return findings
+
+
+def policy_content(ctx: ScanContext) -> CheckResult:
+    policies = audit_policies(ctx.inventory)
+    if not policies:
+        return not_observable(
+            "the audit policy file is not in the input",
+            hint="pass it with --audit-policy FILE (an audit.k8s.io/v1 Policy document)",
+        )
+    findings = [f for policy in policies for f in _policy_findings(ctx, policy)]
+    return from_findings(
+        findings,
+        evaluated=len(policies),
+        unit="audit policies",
+        clean="{ratio} log every request, keep Secret values out and record exec and RBAC changes",
+        nothing="no audit policy",
+    )
+
+
+# AUD-04
+
+
+def off_cluster_shipping(ctx: ScanContext) -> CheckResult:
+    config = apiserver_configs(ctx.inventory)
+    webhook = bool(config and config[0].flags.get("audit-webhook-config-file"))
+    shippers = daemonset_agents(ctx, "log_shippers")
+    if not shippers and not webhook:
+        reason = absence_unobservable(ctx, "DaemonSet")
+        if reason:
+            return not_observable(
+                f"no log shipper DaemonSet in the input ({reason})", hint=COMPLETE_HINT
+            )
+        return CheckResult(Status.FAIL, "no audit webhook and no node log shipper")
+
+    problems: list[Finding] = []
+    facts: dict = {"audit_webhook": webhook, "shippers": []}
+    nodes = schedulable_nodes(ctx)
+    for match in shippers:
+        resource = match.workload.resource
+        name = f"{match.signature.product} DaemonSet {match.workload.key}"
+        report = sinks_of(ctx.inventory, match)
+        facts["shippers"].append(
+            {
+                "object": str(resource.ref),
+                "sinks": [{"type": s.name, "remote": s.remote, "tls": s.tls} for s in report.sinks],
+            }
+        )
+        if not report.readable:
+            problems.append(
+                ctx.finding(
+                    resource,
+                    match.workload.path("volumes"),
+                    f"{name}: its output configuration is not in the input, so the "
+                    "sink cannot be verified",
+                    status=Status.WARN,
+                )
+            )
+        elif not report.remote:
+            problems.append(
+                ctx.finding(
+                    report.source or resource,
+                    ("data",),
+                    f"{name} writes only to the node itself (no remote sink)",
+                    status=Status.WARN,
+                )
+            )
+        elif not report.remote_tls:
+            problems.append(
+                ctx.finding(
+                    report.source or resource,
+                    ("data",),
+                    f"{name} ships logs without TLS",
+                    status=Status.WARN,
+                )
+            )
+        if not nodes:
+            continue
+        cover = coverage(ctx, match)
+        if cover.eligible and cover.covered / cover.eligible < 0.95:
+            problems.append(
+                ctx.finding(
+                    resource,
+                    match.workload.path("tolerations"),
+                    f"{name} covers {cover.covered} of {cover.eligible} nodes",
+                    status=Status.WARN,
+                )
+            )
+        planes = [n.name for n in nodes if is_control_plane(n)]
+        if planes and not webhook and not set(planes) & set(cover.schedulable):
+            problems.append(
+                ctx.finding(
+                    resource,
+                    match.workload.path("tolerations"),
+                    f"{name} cannot run on the control-plane nodes "
+                    f"({', '.join(planes)}), where the audit log is written",
+                    status=Status.WARN,
+                )
+            )
+    if shippers and not nodes:
+        problems.append(
+            ctx.finding(
+                shippers[0].workload.resource,
+                ("spec",),
+                "no Node objects in the input: node coverage of the log shipper cannot be measured",
+                status=Status.WARN,
+            )
+        )
+    if not shippers:
+        return CheckResult(
+            Status.WARN,
+            "audit events go to a webhook; node logs are not shipped by any DaemonSet",
+            facts=facts,
+        )
+    findings = tuple(sorted(problems, key=Finding.sort_key))
+    if problems:
+        return CheckResult(
+            Status.WARN, f"{len(problems)} shipping gap(s)", findings=findings, facts=facts
+        )
+    return CheckResult(
+        Status.PASS,
+        "node and audit logs are shipped to a remote TLS sink from every node",
+        facts=facts,
+    )
+
+
+# AUD-05
+
+
+def security_events_centralised(ctx: ScanContext) -> CheckResult:
+    sensors = daemonset_agents(ctx, "runtime")
+    reports = ctx.inventory.of_kind("PolicyReport", "ClusterPolicyReport", group="wgpolicyk8s.io")
+    if not sensors and not reports:
+        reason = absence_unobservable(ctx, "DaemonSet", "PolicyReport")
+        if reason:
+            return not_observable(
+                f"no security event source in the input ({reason})", hint=COMPLETE_HINT
+            )
+        return not_applicable("no runtime sensor or policy reports produce security events")
+
+    routes = []
+    for match in workload_agents(ctx, "responders"):
+        outputs = configured_outputs(ctx.inventory, match)
+        if outputs or match.signature.id == "kubearmor-relay":
+            routes.append(f"{match.signature.product} ({', '.join(outputs) or 'relay'})")
+    shipped = [
+        m for m in daemonset_agents(ctx, "log_shippers") if sinks_of(ctx.inventory, m).remote
+    ]
+    routes += [f"{m.signature.product} DaemonSet {m.workload.key}" for m in shipped]
+    facts = {
+        "sources": sorted(m.signature.product for m in sensors)
+        + (["PolicyReports"] if reports else []),
+        "routes": sorted(routes),
+    }
+    if routes:
+        return CheckResult(
+            Status.PASS,
+            f"security events leave the cluster through {'; '.join(sorted(routes))}",
+            facts=facts,
+        )
+    return CheckResult(
+        Status.WARN,
+        "security events stay in the cluster: no forwarder with an "
+        "output and no log shipper with a remote sink",
+        facts=facts,
+    )
+
+
+CHECKS = [
+    Implementation("AUD-01", api_audit_on),
+    Implementation("AUD-02", local_retention),
+    Implementation("AUD-03", policy_content),
+    Implementation("AUD-04", off_cluster_shipping),
+    Implementation("AUD-05", security_events_centralised),
+]
