@@ -155,6 +155,12 @@ def scan(
         typer.Option(help="The input holds every object of the cluster: absent means none."),
     ] = False,
     max_findings: Annotated[
+    audit_policy: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The API server's audit policy file, to judge its rules."
+        ),
+    ] = None,
         int, typer.Option(help="Findings shown per check in the terminal summary.", min=0)
     ] = 5,
     kubeconfig: Kubeconfig = None,
@@ -198,6 +204,7 @@ def scan(
         max_findings=max_findings,
         live=live,
     )
+        audit_policy=audit_policy,
     raise typer.Exit(run_scan_command(request, env()))
 
 

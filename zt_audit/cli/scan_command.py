@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zt_audit.analysis.auditpolicy import with_audit_policy
 from zt_audit.cli.environment import Environment
 from zt_audit.cli.live import LiveOptions, read_snapshot, scan_cluster
 from zt_audit.cli.outputs import plan_outputs, write_outputs
@@ -41,6 +42,7 @@ class ScanRequest:
     live: LiveOptions = field(default_factory=LiveOptions)  # used when paths is empty
     baseline: Path | None = None  # a saved JSON report to compare findings with
     fail_on_new: Severity | None = None
+    audit_policy: Path | None = None  # an audit.k8s.io Policy file to judge (AUD-03)
 
 
 def run_scan_command(request: ScanRequest, env: Environment) -> int:
@@ -49,6 +51,8 @@ def run_scan_command(request: ScanRequest, env: Environment) -> int:
     # Resolve checks before reading input, so that a bad --select fails fast.
     registry = discover(request.checks_dirs).select(request.select, request.skip)
     inventory, evidence = _collect(request, env)
+    if request.audit_policy is not None:
+        inventory = with_audit_policy(inventory, request.audit_policy)
     for problem in inventory.errors:
         env.stderr.write(f"zt-audit: {problem}\n")
     for problem in inventory.warnings:
