@@ -11,39 +11,52 @@
   var search = document.getElementById("filter-search");
   var count = document.getElementById("filter-count");
   var state = document.getElementById("filter-state");
-  var cards = Array.prototype.slice.call(document.querySelectorAll("[data-check]"));
+  var groups = Array.prototype.slice.call(document.querySelectorAll("[data-pillar-group]"));
 
-  function contains(element, query) {
-    return !query || element.textContent.toLowerCase().indexOf(query) !== -1;
-  }
+  // Text is read once: a report can hold thousands of findings, and filtering must stay fast.
+  var cards = Array.prototype.map.call(document.querySelectorAll("[data-check]"), function (card) {
+    return {
+      element: card,
+      pillar: card.dataset.pillar,
+      status: card.dataset.status,
+      severity: card.dataset.severity,
+      header: card.querySelector("header").textContent.toLowerCase(),
+      text: card.textContent.toLowerCase(),
+      rows: Array.prototype.map.call(card.querySelectorAll("[data-finding]"), function (row) {
+        return {
+          element: row,
+          severity: row.dataset.severity,
+          text: row.textContent.toLowerCase()
+        };
+      })
+    };
+  });
 
   function apply() {
     var query = search.value.trim().toLowerCase();
     var shownChecks = 0;
     var shownFindings = 0;
     cards.forEach(function (card) {
-      var fits = (!pillar.value || card.dataset.pillar === pillar.value) &&
-        (!status.value || card.dataset.status === status.value);
-      var header = card.querySelector("header");
-      var rows = Array.prototype.slice.call(card.querySelectorAll("[data-finding]"));
+      var fits = (!pillar.value || card.pillar === pillar.value) &&
+        (!status.value || card.status === status.value);
+      var headerMatches = !query || card.header.indexOf(query) !== -1;
       var visibleRows = 0;
-      rows.forEach(function (row) {
-        var show = fits && (!severity.value || row.dataset.severity === severity.value) &&
-          (contains(row, query) || contains(header, query));
-        row.hidden = !show;
-        if (show) {
-          visibleRows += 1;
-        }
+      card.rows.forEach(function (row) {
+        var show = fits && (!severity.value || row.severity === severity.value) &&
+          (headerMatches || row.text.indexOf(query) !== -1);
+        row.element.hidden = !show;
+        visibleRows += show ? 1 : 0;
       });
-      var show = rows.length ? visibleRows > 0 :
-        fits && (!severity.value || card.dataset.severity === severity.value) && contains(card, query);
-      card.hidden = !show;
+      var show = card.rows.length ? visibleRows > 0 :
+        fits && (!severity.value || card.severity === severity.value) &&
+        (!query || card.text.indexOf(query) !== -1);
+      card.element.hidden = !show;
       if (show) {
         shownChecks += 1;
         shownFindings += visibleRows;
       }
     });
-    document.querySelectorAll("[data-pillar-group]").forEach(function (group) {
+    groups.forEach(function (group) {
       group.hidden = !group.querySelector("[data-check]:not([hidden])");
     });
     count.textContent = shownChecks + " of " + count.dataset.totalChecks + " checks, " +
@@ -57,9 +70,9 @@
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  [pillar, severity, status, search].forEach(function (control) {
-    control.addEventListener("input", apply);
-    control.addEventListener("change", apply);
+  [pillar, severity, status].forEach(function (select) {
+    select.addEventListener("change", apply);
   });
+  search.addEventListener("input", apply);
   apply();
 }());
