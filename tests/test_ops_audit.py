@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.conftest import CORPORA, FIXTURES, result_of, scan_files
+from tests.conftest import CORPORA, FIXTURES, result_of, run_cli, scan_files
 from zt_audit.analysis.auditpolicy import AuditPolicy, Probe
 from zt_audit.engine.model import Status
+from zt_audit.exitcodes import ExitStatus
 from zt_audit.inventory import Resource
 
 AUDIT = FIXTURES / "ops" / "audit"
@@ -300,3 +303,25 @@ def test_malformed_audit_inputs_do_not_crash(tmp_path) -> None:
     outcome = scan_files(path, AUDIT / "vector-console.yaml")
     for check_id in ("AUD-01", "AUD-02", "AUD-03", "AUD-04", "AUD-05"):
         assert result_of(outcome, check_id).status is not Status.ERROR
+
+
+def test_audit_policy_option_adds_the_policy_with_its_own_locations() -> None:
+    result = run_cli(
+        "scan",
+        str(AUDIT / "apiserver-audited.yaml"),
+        "--audit-policy",
+        str(AUDIT / "policy-flawed.yaml"),
+        "-f",
+        "json",
+    )
+    report = json.loads(result.stdout)
+    check = next(c for c in report["checks"] if c["id"] == "AUD-03")
+    assert check["status"] == "fail"
+    locations = [f["location"] for f in check["findings"]]
+    assert locations[1] == {"file": str(AUDIT / "policy-flawed.yaml"), "line": 10}
+
+
+def test_audit_policy_option_rejects_a_file_without_a_policy() -> None:
+    result = run_cli("scan", str(AUDIT / "apiserver-audited.yaml"), "--audit-policy", str(NODES))
+    assert result.code == ExitStatus.USAGE_ERROR
+    assert f"{NODES}: no audit.k8s.io Policy document (--audit-policy)" in result.stderr

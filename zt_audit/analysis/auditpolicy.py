@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from zt_audit.inventory import FieldPath, Inventory, Resource
+from zt_audit.errors import UsageError
+from zt_audit.inventory import FieldPath, Inventory, Resource, load_inventory
 
 GROUP = "audit.k8s.io"
 LEVELS = {"None": 0, "Metadata": 1, "Request": 2, "RequestResponse": 3}
@@ -165,3 +167,25 @@ def _resource_matches(entry: Any, probe: Probe) -> bool:
         if name.endswith("/*") and name[:-2] == probe.resource:
             return True
     return False
+
+
+def with_audit_policy(inventory: Inventory, path: Path) -> Inventory:
+    """``inventory`` plus the audit Policy documents of the file given with --audit-policy.
+
+    The file is read like any manifest, so findings keep its name and line numbers.
+    """
+    extra = load_inventory([str(path)])
+    if extra.errors:
+        raise UsageError(f"--audit-policy {extra.errors[0]}")
+    policies = [r for r in extra if r.kind == "Policy" and r.group == GROUP]
+    if not policies:
+        raise UsageError(f"{path}: no audit.k8s.io Policy document (--audit-policy)")
+    for policy in policies:
+        if policy.origin is not None:
+            inventory.locator.register_path(policy.origin.source, path)
+    return Inventory(
+        [*inventory.resources, *policies],
+        locator=inventory.locator,
+        problems=inventory.problems,
+        description=inventory.description,
+    )
