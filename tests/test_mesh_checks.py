@@ -440,6 +440,39 @@ class TestControlPlane:
         ]
 
 
+def test_kubeadm_flags_and_kubelet_configuration():
+    outcome = scan_files(MESH / "kubeadm-control-plane.yaml")
+    assert status(outcome, "MTLS-07") is Status.FAIL
+    assert findings(outcome, "MTLS-07") == [
+        (
+            "fail",
+            9,
+            "data.ClusterConfiguration",
+            "ConfigMap/kube-system/kubeadm-config: --kubelet-certificate-authority is not set",
+        ),
+        (
+            "warn",
+            9,
+            "data.ClusterConfiguration",
+            "ConfigMap/kube-system/kubeadm-config: --tls-min-version=VersionTLS11 allows old TLS",
+        ),
+        (
+            "warn",
+            9,
+            "data.ClusterConfiguration",
+            "ConfigMap/kube-system/kubeadm-config: weak or unknown TLS cipher suites "
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        ),
+        (
+            "fail",
+            25,
+            "data.kubelet",
+            "ConfigMap/kube-system/kubelet-config: rotateCertificates is not true, so client "
+            "certificates expire",
+        ),
+    ]
+
+
 @pytest.mark.parametrize("check_id", MESH_CHECKS)
 def test_checks_survive_malformed_input(check_id):
     outcome = scan_files(MESH / "malformed.yaml")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import yaml
+
 from zt_audit.analysis.mesh import (
     DataPlane,
     Mesh,
@@ -33,6 +35,7 @@ from zt_audit.engine.context import (
 from zt_audit.engine.evidence import SourceStatus
 from zt_audit.engine.model import CheckResult, Finding, Ratio, Stage, Status
 from zt_audit.engine.registry import Implementation
+from zt_audit.inventory import Resource
 
 ISTIO = (Mesh.ISTIO, Mesh.ISTIO_AMBIENT)
 NAMESPACE_HINT = "include the Namespace objects (their labels decide mesh injection)"
@@ -431,13 +434,57 @@ def control_plane_tls(ctx: ScanContext) -> CheckResult:
             message = f"{config.resource.ref}: --tls-min-version={version} allows old TLS"
             path = config.path("tls-min-version")
             findings.append(ctx.finding(config.resource, path, message, status=Status.WARN))
+    kubelets = _kubelet_configs(ctx)
+    for resource, config in kubelets:
+        findings.extend(_kubelet_findings(ctx, resource, config))
     return from_findings(
         findings,
-        evaluated=len(configs),
-        unit="API servers",
-        clean="{ratio} serve and demand TLS on every control-plane connection",
+        evaluated=len(configs) + len(kubelets),
+        unit="API servers and kubelet configurations",
+        clean="{ratio} use TLS on every control-plane connection",
         nothing="no API server configuration",
     )
+
+
+def _kubelet_configs(ctx: ScanContext) -> list[tuple[Resource, dict[str, Any]]]:
+    """KubeletConfiguration documents that kubeadm keeps in ``kube-system`` ConfigMaps."""
+    found = []
+    for config in sorted(ctx.inventory.of_kind("ConfigMap", group=""), key=lambda r: r.name):
+        if config.namespace != "kube-system" or not config.name.startswith("kubelet-config"):
+            continue
+        data = config.obj.get("data")
+        text = data.get("kubelet") if isinstance(data, dict) else None
+        try:
+            document = yaml.safe_load(text) if isinstance(text, str) else None
+        except yaml.YAMLError:
+            document = None
+        if isinstance(document, dict):
+            found.append((config, document))
+    return found
+
+
+def _kubelet_findings(
+    ctx: ScanContext, resource: Resource, config: dict[str, Any]
+) -> list[Finding]:
+    path = ("data", "kubelet")
+    found = []
+    # The kubelet's own default is false; kubeadm writes true.
+    if config.get("rotateCertificates") is not True:
+        text = f"{resource.ref}: rotateCertificates is not true, so client certificates expire"
+        found.append(ctx.finding(resource, path, text))
+    suites = config.get("tlsCipherSuites")
+    weak = sorted(
+        {str(s) for s in suites if str(s) not in STRONG_CIPHERS}
+        if isinstance(suites, list)
+        else set()
+    )
+    if weak:
+        text = f"{resource.ref}: weak or unknown kubelet TLS cipher suites {', '.join(weak)}"
+        found.append(ctx.finding(resource, path, text, status=Status.WARN))
+    if config.get("tlsMinVersion") in WEAK_VERSIONS:
+        text = f"{resource.ref}: tlsMinVersion={config['tlsMinVersion']} allows old TLS"
+        found.append(ctx.finding(resource, path, text, status=Status.WARN))
+    return found
 
 
 # NET-07

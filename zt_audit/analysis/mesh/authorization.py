@@ -88,7 +88,7 @@ class AuthorizationIndex:
                 continue
             for index, rule in enumerate(rules):
                 path: FieldPath = ("spec", "rules", index)
-                if rule == {} or rule is None:
+                if _matches_everything(rule):
                     authz.allow_all.append(
                         Decision(
                             f"{policy.ref}: rule {index} is empty and allows every request",
@@ -135,6 +135,13 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _matches_everything(rule: Any) -> bool:
+    """A rule with no ``from``, ``to`` or ``when`` constraint matches every request."""
+    if rule is None:
+        return True
+    return isinstance(rule, dict) and not any(rule.get(k) for k in ("from", "to", "when"))
 
 
 def _identity_rule(rule: Any) -> bool:
