@@ -230,3 +230,32 @@ def test_malformed_policies_and_reports_do_not_crash(tmp_path) -> None:
     outcome = scan_files(WORKLOADS, path)
     for check_id in ("IMG-04", "IMG-05", "IMG-06", "IMG-07"):
         assert result_of(outcome, check_id).status is not Status.ERROR
+
+
+KYVERNO_WEBHOOK = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: kyverno-resource-validating-webhook-cfg}
+webhooks:
+  - name: validate.kyverno.svc-fail
+    failurePolicy: Fail
+    clientConfig: {service: {name: kyverno-svc, namespace: kyverno}}
+    namespaceSelector:
+      matchExpressions:
+        - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kyverno, payments]}
+    rules:
+      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+"""
+
+
+def test_engine_webhook_namespace_selector_narrows_coverage(tmp_path) -> None:
+    # Dynamic Admission Control: a webhook is called only for namespaces its
+    # namespaceSelector matches, whatever the policy says.
+    path = tmp_path / "webhook.yaml"
+    path.write_text(KYVERNO_WEBHOOK)
+    outcome = scan_files(WORKLOADS, SUPPLY / "kyverno-verify-enforce.yaml", path)
+    result = result_of(outcome, "IMG-04")
+    assert result.facts["namespaces_covered"] == ["shop"]
+    assert result.reason == (
+        "2 of 4 containers and 1 of 3 namespaces under enforced signature verification"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from zt_audit.analysis.admission.controls import ImageControl
 from zt_audit.analysis.admission.gatekeeper import gatekeeper_controls
@@ -38,13 +38,43 @@ def _build(ctx: ScanContext) -> AdmissionIndex:
             return None
         return any(w.fails_open for w in hooks)
 
+    def pod_hooks(product_id: str) -> list[Webhook]:
+        return [w for w, pid, _ in security if pid == product_id and w.handles_pods()]
+
     connaisseur = [w for w, pid, _ in security if pid == "connaisseur"]
     controls = [
-        *kyverno_controls(ctx.inventory),
-        *gatekeeper_controls(ctx.inventory, fails_open("gatekeeper")),
-        *sigstore_controls(ctx.inventory, fails_open("sigstore-policy-controller")),
+        *(_narrow(c, pod_hooks("kyverno")) for c in kyverno_controls(ctx.inventory)),
+        *(
+            _narrow(c, pod_hooks("gatekeeper"))
+            for c in gatekeeper_controls(ctx.inventory, fails_open("gatekeeper"))
+        ),
+        *(
+            _narrow(c, pod_hooks("sigstore-policy-controller"))
+            for c in sigstore_controls(ctx.inventory, fails_open("sigstore-policy-controller"))
+        ),
         *connaisseur_controls(connaisseur),
         *vap_controls(ctx.inventory),
     ]
     controls.sort(key=lambda c: (c.resource.ref, [str(p) for p in c.path]))
     return AdmissionIndex(controls, security)
+
+
+def _narrow(control: ImageControl, hooks: list[Webhook]) -> ImageControl:
+    """A control reaches only the namespaces its engine's webhooks are sent requests for."""
+    if not hooks:
+        return control  # the webhook configuration is not in the input: the policy decides
+    applies = control.applies
+
+    def narrowed(namespace: str, labels: dict[str, str] | None) -> bool | None:
+        first = applies(namespace, labels)
+        if first is False:
+            return False
+        if labels is None:
+            seen = None if any(h.namespace_selector not in (None, {}) for h in hooks) else True
+        else:
+            seen = any(h.sees_namespace(labels) for h in hooks)
+        if seen is False:
+            return False
+        return None if first is None or seen is None else True
+
+    return replace(control, applies=narrowed)
