@@ -13,6 +13,7 @@ import pytest
 from conftest import CORPORA, run_cli
 
 from zt_audit.analysis.netpol import NetworkEngine
+from zt_audit.analysis.netpol.connectivity import connectivity_map
 from zt_audit.inventory import load_inventory
 
 DEMO = str(CORPORA / "microservices-demo" / "_derived" / "rendered-base+network-policies.yaml")
@@ -147,3 +148,13 @@ def test_connectivity_map_lists_exactly_the_allowed_pairs():
             c["to"].get("workload") or c["to"].get("address"),
         ),
     )
+
+
+def test_connectivity_map_cap_summarises_the_rest(engine):
+    full = connectivity_map(engine)
+    capped = connectivity_map(engine, limit=5)
+    assert len(capped.connections) == 5
+    assert capped.truncated and not full.truncated
+    # Past the cap, connections are counted port-blind, so the total may only grow.
+    assert capped.total >= full.total
+    assert sum(capped.namespace_pairs.values()) >= sum(full.namespace_pairs.values())

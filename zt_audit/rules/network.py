@@ -13,8 +13,12 @@ from dataclasses import replace
 from zt_audit.analysis.netpol import EGRESS, INGRESS, NetworkEngine
 from zt_audit.analysis.netpol.environment import Plugin, cloud_provider, network_plugins
 from zt_audit.analysis.netpol.facts import blast_radius, segmentation, workload_facts
-from zt_audit.analysis.netpol.model import Action, Rule, Tier
-from zt_audit.analysis.netpol.namespaces import NamespaceDefault, namespace_default
+from zt_audit.analysis.netpol.model import Action, Policy, Rule, Tier
+from zt_audit.analysis.netpol.namespaces import (
+    NamespaceDefault,
+    all_pods_policies,
+    namespace_default,
+)
 from zt_audit.analysis.netpol.policies import POLICY_KINDS
 from zt_audit.engine.context import (
     ScanContext,
@@ -38,6 +42,18 @@ def engine(ctx: ScanContext) -> NetworkEngine:
 
 def _plugins(ctx: ScanContext) -> list[Plugin]:
     return ctx.analysis("network.plugins", lambda: network_plugins(ctx.inventory))
+
+
+def _all_pods(ctx: ScanContext) -> dict[str | None, list[Policy]]:
+    return ctx.analysis("network.all_pods", lambda: all_pods_policies(engine(ctx)))
+
+
+def _denies(ctx: ScanContext, namespace: str, direction: str) -> bool:
+    cache = ctx.analysis("network.defaults", dict)
+    key = (namespace, direction)
+    if key not in cache:
+        cache[key] = namespace_default(engine(ctx), namespace, direction, _all_pods(ctx)).denies
+    return cache[key]
 
 
 def _policies_unseen(ctx: ScanContext) -> CheckResult | None:
@@ -147,7 +163,8 @@ def _default_deny(ctx: ScanContext, direction: str, warn_at: float) -> CheckResu
     if not namespaces:
         return not_applicable("no namespaces in scope")
     net = engine(ctx)
-    defaults = [namespace_default(net, ns, direction) for ns in namespaces]
+    candidates = _all_pods(ctx)
+    defaults = [namespace_default(net, ns, direction, candidates) for ns in namespaces]
     gaps = [d for d in defaults if not d.denies]
     ratio = Ratio(len(defaults) - len(gaps), len(defaults), "namespaces")
     status = Status.WARN if ratio.value >= warn_at else Status.FAIL
@@ -296,9 +313,7 @@ def over_broad_allows(ctx: ScanContext) -> CheckResult:
                 if why is None:
                     continue
                 negated = [
-                    ns
-                    for ns in namespaces
-                    if ctx.in_scope(ns) and namespace_default(net, ns, direction).denies
+                    ns for ns in namespaces if ctx.in_scope(ns) and _denies(ctx, ns, direction)
                 ]
                 edge = bool(negated) and all(_edge(ctx, ns) for ns in negated)
                 status = Status.FAIL if negated and not edge else Status.WARN

@@ -16,16 +16,21 @@ def to_bits(indices: Iterable[int], size: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
+# The set bit positions of every byte value, so a byte is decoded with one lookup.
+_BYTE_BITS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
+
+
 def from_bits(bits: int) -> list[int]:
     """The indices set in ``bits``, ascending."""
     if not bits:
         return []
     data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    found = []
+    found: list[int] = []
+    table = _BYTE_BITS
     for byte_index, byte in enumerate(data):
         if byte:
             base = byte_index << 3
-            found.extend(base + bit for bit in range(8) if byte >> bit & 1)
+            found.extend([base + bit for bit in table[byte]])
     return found
 
 

@@ -23,6 +23,9 @@ class GroupReach:
     peers: int  # bits of endpoints allowed as peers
     external: tuple[str, ...]  # address ranges allowed, "any" for every address
     isolated: bool
+    # For isolation by allow rules alone, the bits of each allowing peer: ``peers`` is
+    # their union, which lets the transpose work peer by peer (see ``transpose``).
+    allow_peers: tuple[int, ...] | None = None
 
 
 def _run(index: EndpointIndex, rules: list[tuple[Policy, Rule]], remaining: int):
@@ -69,7 +72,12 @@ def group_reach(index: EndpointIndex, policies: list[Policy], direction: str) ->
         external.append("any")
     if "any" in external:
         external = ["any"]
-    return GroupReach(allowed, tuple(sorted(set(external))), isolated)
+    allow_peers = None
+    if isolating and len(isolating) == len(policies):
+        rules = ordered_rules(isolating, Tier.NAMESPACE, direction)
+        if all(rule.action is Action.ALLOW for _, rule in rules):
+            allow_peers = tuple({index.peer_bits(p) for _, r in rules for p in r.peers})
+    return GroupReach(allowed, tuple(sorted(set(external))), isolated, allow_peers)
 
 
 def _denies_all(policies: list[Policy], direction: str) -> bool:
@@ -96,19 +104,25 @@ def _denies_all(policies: list[Policy], direction: str) -> bool:
     return False
 
 
-def transpose(values: list[int], everything: int) -> list[int]:
-    """``result[j]`` holds bit ``i`` when ``values[i]`` holds bit ``j``.
+def transpose(groups: list[tuple[GroupReach, int]], size: int, everything: int) -> list[int]:
+    """``result[j]`` holds bit ``i`` when endpoint ``i``'s group allows endpoint ``j``.
 
-    Endpoints with the same value are handled together, and the common "everything"
-    value is applied once, so the cost follows the distinct restricted values.
+    ``groups`` pairs each distinct group with the bits of its members. A group isolated
+    by allow rules alone is inverted peer by peer (peers are shared by many groups and
+    hold fewer endpoints than their union); any other group is inverted by its value. A
+    value of "everything" is applied once to all.
     """
-    size = len(values)
-    members: dict[int, int] = {}
-    for i, value in enumerate(values):
-        members[value] = members.get(value, 0) | (1 << i)
-    base = members.pop(everything, 0)
+    base = 0
+    by_value: dict[int, int] = {}
+    for group, members in groups:
+        values = group.allow_peers if group.allow_peers is not None else (group.peers,)
+        for value in values:
+            if value == everything:
+                base |= members
+            elif value:
+                by_value[value] = by_value.get(value, 0) | members
     result = [base] * size
-    for value, who in members.items():
+    for value, members in by_value.items():
         for j in from_bits(value):
-            result[j] |= who
+            result[j] |= members
     return result

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from zt_audit.analysis.netpol.bits import from_bits
 from zt_audit.analysis.netpol.engine import NetworkEngine
 from zt_audit.analysis.netpol.evaluate import Address
 from zt_audit.analysis.netpol.model import EGRESS, INGRESS, Action, Endpoint, IPBlock
@@ -27,13 +28,18 @@ DEFAULT_LIMIT = 20000
 class ConnectivityMap:
     connections: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
-    truncated: bool = False
+    estimated: int = 0  # connections past the cap, counted port-blind rather than listed
     namespace_pairs: Counter = field(default_factory=Counter)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.connections)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "connections": self.connections,
             "total": self.total,
+            "estimated": self.estimated,
             "truncated": self.truncated,
             "namespaces": [
                 {"from": src, "to": dst, "connections": count}
@@ -47,26 +53,44 @@ def workload_ref(endpoint: Endpoint) -> dict[str, str]:
 
 
 def connectivity_map(engine: NetworkEngine, limit: int = DEFAULT_LIMIT) -> ConnectivityMap:
+    """Every allowed connection, exactly, up to ``limit``; past it, counted per namespace."""
     result = ConnectivityMap()
-    endpoints = sorted(engine.endpoints, key=lambda e: (e.key, e.kind))
-    for source in endpoints:
-        entries: list[dict[str, Any]] = []
-        for destination in engine.endpoints_of(engine.reachable[source.index]):
+    namespace_of = [e.namespace for e in engine.endpoints]
+    for source in sorted(engine.endpoints, key=lambda e: (e.key, e.kind)):
+        destinations = from_bits(engine.reachable[source.index])
+        if len(result.connections) >= limit:
+            _count(result, source, destinations, namespace_of, engine)
+            continue
+        for index in destinations:
+            destination = engine.endpoints[index]
             ports = engine.connection(source, destination).ports
             if ports:
-                entries.append(_entry(workload_ref(source), workload_ref(destination), ports))
+                result.connections.append(
+                    _entry(workload_ref(source), workload_ref(destination), ports)
+                )
                 result.namespace_pairs[(source.namespace, destination.namespace)] += 1
         for block, ports in external_ports(engine, source, EGRESS):
-            entries.append(_entry(workload_ref(source), {"address": block}, ports))
+            result.connections.append(_entry(workload_ref(source), {"address": block}, ports))
         for block, ports in external_ports(engine, source, INGRESS):
-            entries.append(_entry({"address": block}, workload_ref(source), ports))
-        result.total += len(entries)
-        room = limit - len(result.connections)
-        if room > 0:
-            result.connections.extend(entries[:room])
-    result.truncated = result.total > len(result.connections)
+            result.connections.append(_entry({"address": block}, workload_ref(source), ports))
+    result.total = len(result.connections) + result.estimated
+    del result.connections[limit:]
     result.connections.sort(key=_sort_key)
     return result
+
+
+def _count(
+    result: ConnectivityMap,
+    source: Endpoint,
+    destinations: list[int],
+    namespace_of: list[str],
+    engine: NetworkEngine,
+) -> None:
+    """Past the cap: count a source's connections without evaluating their ports."""
+    for namespace, count in Counter(namespace_of[i] for i in destinations).items():
+        result.namespace_pairs[(source.namespace, namespace)] += count
+    external = sum(len(engine.reach(d)[source.index].external) for d in (EGRESS, INGRESS))
+    result.estimated += len(destinations) + external
 
 
 def _entry(source: dict[str, str], destination: dict[str, str], ports: PortSet) -> dict:

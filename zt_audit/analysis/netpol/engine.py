@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from zt_audit.analysis.netpol.bits import from_bits
+from zt_audit.analysis.netpol.bits import from_bits, to_bits
 from zt_audit.analysis.netpol.bulk import GroupReach, group_reach, transpose
 from zt_audit.analysis.netpol.evaluate import DirectionVerdict, Target, evaluate_direction
 from zt_audit.analysis.netpol.index import EndpointIndex
@@ -73,6 +73,7 @@ class NetworkEngine:
             {INGRESS: [], EGRESS: []} for _ in self.index.endpoints
         ]
         self._subjects: dict[int, frozenset[int]] = {}
+        self._groups: dict[str, list[tuple[GroupReach, int]]] = {}
         for policy in self.policies:
             subjects = self.index.subjects(policy)
             self._subjects[id(policy)] = subjects
@@ -126,28 +127,35 @@ class NetworkEngine:
         result: dict[str, list[GroupReach]] = {}
         for direction in DIRECTIONS:
             groups: dict[tuple[int, ...], GroupReach] = {}
+            members: dict[tuple[int, ...], list[int]] = {}
             values = []
             for endpoint in self.index.endpoints:
                 policies = [] if endpoint.host_network else self.applicable(endpoint, direction)
                 key = tuple(id(p) for p in policies)
                 if key not in groups:
                     groups[key] = group_reach(self.index, policies, direction)
+                members.setdefault(key, []).append(endpoint.index)
                 values.append(groups[key])
             result[direction] = values
+            self._groups[direction] = [
+                (groups[key], to_bits(indices, self.index.size)) for key, indices in members.items()
+            ]
         return result
+
+    def _transposed(self, direction: str) -> list[int]:
+        self.reach(direction)
+        return transpose(self._groups[direction], self.index.size, self.index.all_bits)
 
     @cached_property
     def reachers(self) -> list[int]:
         """For each endpoint, the other endpoints that may connect to it on some port."""
-        everything = self.index.all_bits
-        egress_ok = transpose([r.peers for r in self.reach(EGRESS)], everything)
+        egress_ok = self._transposed(EGRESS)
         return [r.peers & egress_ok[i] & ~(1 << i) for i, r in enumerate(self.reach(INGRESS))]
 
     @cached_property
     def reachable(self) -> list[int]:
         """For each endpoint, the other endpoints it may connect to on some port."""
-        everything = self.index.all_bits
-        ingress_ok = transpose([r.peers for r in self.reach(INGRESS)], everything)
+        ingress_ok = self._transposed(INGRESS)
         return [r.peers & ingress_ok[i] & ~(1 << i) for i, r in enumerate(self.reach(EGRESS))]
 
     def endpoints_of(self, bits: int) -> list[Endpoint]:

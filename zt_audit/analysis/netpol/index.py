@@ -36,6 +36,7 @@ class EndpointIndex:
         self._pods: dict[tuple[str, Selector], frozenset[int]] = {}
         self._peer_bits: dict[Peer, int] = {}
         self._namespace_match: dict[tuple[Selector, str], Match] = {}
+        self._selected_namespaces: dict[tuple, list[tuple[str, Match]]] = {}
 
     def _add(self, workload: Workload) -> None:
         index = len(self.endpoints)
@@ -143,14 +144,18 @@ class EndpointIndex:
         """The namespaces a pod peer reaches into, with how certain each is."""
         if peer.namespaces is None:
             return [(peer.home, Match.YES)] if peer.home else []
-        found = []
-        for namespace in self.namespaces:
-            if peer.namespace_names is not None and namespace not in peer.namespace_names:
-                continue
-            match = self.namespace_match(peer.namespaces, namespace)
-            if match:
-                found.append((namespace, match))
-        return found
+        key = (peer.namespaces, peer.namespace_names)
+        cached = self._selected_namespaces.get(key)
+        if cached is None:
+            cached = []
+            for namespace in self.namespaces:
+                if peer.namespace_names is not None and namespace not in peer.namespace_names:
+                    continue
+                match = self.namespace_match(peer.namespaces, namespace)
+                if match:
+                    cached.append((namespace, match))
+            self._selected_namespaces[key] = cached
+        return cached
 
     def peer_bits(self, peer: Peer) -> int:
         """Endpoints a peer may match; a namespace of unknown labels counts as a match."""

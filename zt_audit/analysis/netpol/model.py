@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from zt_audit.analysis.netpol.ports import NamedPorts, PortSpec
 from zt_audit.analysis.netpol.selectors import EVERYTHING, Selector
@@ -140,7 +141,7 @@ class Policy:
     rules: dict[str, list[Rule]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what normalisation approximated
 
-    @property
+    @cached_property
     def name(self) -> str:
         ref = self.resource.ref
         return (

@@ -64,8 +64,24 @@ def _every_pod(peer: Peer) -> bool:
     )
 
 
-def namespace_default(engine: NetworkEngine, namespace: str, direction: str) -> NamespaceDefault:
-    covering = [p for p in engine.policies if covers_namespace(engine, p, namespace)]
+def all_pods_policies(engine: NetworkEngine) -> dict[str | None, list[Policy]]:
+    """Policies that select every pod of their scope, by namespace (None: cluster-wide)."""
+    found: dict[str | None, list[Policy]] = {}
+    for policy in engine.policies:
+        if policy.subject_pods.empty:
+            found.setdefault(policy.namespace, []).append(policy)
+    return found
+
+
+def namespace_default(
+    engine: NetworkEngine,
+    namespace: str,
+    direction: str,
+    candidates: dict[str | None, list[Policy]] | None = None,
+) -> NamespaceDefault:
+    candidates = candidates if candidates is not None else all_pods_policies(engine)
+    pool = [*candidates.get(namespace, ()), *candidates.get(None, ())]
+    covering = [p for p in pool if covers_namespace(engine, p, namespace)]
     isolating = [p for p in covering if p.tier is Tier.NAMESPACE and p.affects(direction)]
     cancelled = [(p, r) for p in isolating for r in p.rules_for(direction) if opens_everything(r)]
     admin_deny = [
