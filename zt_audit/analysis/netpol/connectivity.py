@@ -89,7 +89,11 @@ def _count(
     """Past the cap: count a source's connections without evaluating their ports."""
     for namespace, count in Counter(namespace_of[i] for i in destinations).items():
         result.namespace_pairs[(source.namespace, namespace)] += count
-    external = sum(len(engine.reach(d)[source.index].external) for d in (EGRESS, INGRESS))
+    external = sum(
+        len(ANYWHERE) if block == "any" else 1
+        for direction in (EGRESS, INGRESS)
+        for block in engine.reach(direction)[source.index].external
+    )
     result.estimated += len(destinations) + external
 
 
