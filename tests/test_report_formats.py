@@ -351,3 +351,14 @@ def test_markdown_shows_only_views_of_shipped_frameworks(example):
     assert "### Future" not in render("markdown", report)
     report["frameworks"].append(example["frameworks"][0])
     assert "### CIS Kubernetes Benchmark" in render("markdown", report)
+
+
+def test_html_traces_each_score_to_its_checks(example):
+    html = render_html(example)
+    networks = html[html.index('id="scoring-networks"') :]
+    networks = networks[: networks.index("</section>")]
+    assert "Networks: score 29.2," in networks
+    assert networks.count('<a href="#check-') == len(
+        example["score"]["pillars"]["networks"]["contributions"]
+    )
+    assert '<td class="num">0.75</td>' in networks  # Initial: weighted pass ratio 0.75 >= 0.70
