@@ -182,3 +182,56 @@ def test_progress_is_drawn_only_on_a_terminal(kubeconfig: Path):
 
     plain = run_cli(*args)
     assert "collecting" not in plain.stderr
+
+
+# Answers a broken or hostile API server could give; none may crash the scan.
+MALFORMED = [
+    # items is not a list: nothing is collected from it
+    (r"^/api/v1/pods$", b'{"kind": "PodList", "items": "x"}', "Pod", 0),
+    # items that are not objects are skipped; the one object-shaped item is kept
+    (
+        r"^/apis/apps/v1/deployments$",
+        b'{"items": ["x", 7, {"metadata": {"name": "odd", "namespace": "default"},'
+        b' "spec": {"template": {"spec": {"containers": "x"}}}}]}',
+        "Deployment",
+        1,
+    ),
+    # a continue token that is not a string ends the list
+    (
+        r"^/api/v1/serviceaccounts$",
+        b'{"items": [{"metadata": {"name": "a", "namespace": "default"}}],'
+        b' "metadata": {"continue": 12}}',
+        "ServiceAccount",
+        1,
+    ),
+    # metadata that is not a mapping, or no name: not an object the API could store
+    (
+        r"^/api/v1/configmaps$",
+        b'{"items": [{"metadata": "x"}, {"metadata": {"namespace": "a"}}]}',
+        "ConfigMap",
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "kind", "count"), MALFORMED)
+def test_malformed_answers_do_not_crash_the_scan(
+    apiserver: ApiServer, kubeconfig: Path, path: str, body: bytes, kind: str, count: int
+):
+    apiserver.faults.append(Fault(path, body=body))
+    _, report = scan(kubeconfig)
+    assert report["inventory"]["kinds"].get(kind, 0) == count
+    assert report["source"]["forbidden"] == {}
+
+
+def test_an_answer_that_is_not_json_costs_only_its_kind(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/api/v1/services$", body=b"<html>proxy error</html>"))
+    _, report = scan(kubeconfig)
+    assert report["source"]["forbidden"] == {"Service": "GET /api/v1/services: answer is not JSON"}
+
+
+def test_a_401_in_the_middle_of_the_scan_ends_it(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/apis/batch/v1/jobs$", status=401))
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig))
+    assert result.code == 2
+    assert "credentials were rejected" in result.stderr

@@ -35,6 +35,7 @@ class Fault:
     times: int | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    body: bytes | None = None  # with status 200: this body instead of the real answer
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             fault = server.fault(path)
             if fault is not None:
                 time.sleep(fault.delay)
+                if fault.body is not None:
+                    return self._send_raw(fault.status or 200, fault.body)
                 if fault.status is not None:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                     return self._status(fault.status, "injected fault", headers)
@@ -136,7 +139,9 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             self._send(code, body, headers or {})
 
         def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
+            self._send_raw(code, json.dumps(body).encode(), headers)
+
+        def _send_raw(self, code: int, data: bytes, headers: dict[str, str] | None = None):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

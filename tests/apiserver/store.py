@@ -71,17 +71,20 @@ class Store:
         metadata["managedFields"] = [
             {"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1"}
         ]
-        annotations = metadata.setdefault("annotations", {})
-        annotations[LAST_APPLIED] = json.dumps(obj, sort_keys=True)
+        applied = copy.deepcopy(obj)
         if obj["kind"] == "Secret" and group == "":
             stored.setdefault("type", "Opaque")
             # The API server folds stringData into data on write.
             plain = stored.pop("stringData", None) or {}
             if not plain and not stored.get("data"):
                 plain = _canaries(stored)
+                applied["stringData"] = plain
             data = stored.setdefault("data", {})
             for key, value in plain.items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
+        # kubectl apply records the manifest it applied, Secret values and all.
+        annotations = metadata.setdefault("annotations", {})
+        annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True)
         self.objects.setdefault((group, resource.plural), []).append(stored)
 
     def secret_values(self) -> list[str]:

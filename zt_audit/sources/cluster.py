@@ -62,6 +62,8 @@ class ClusterTransport:
             raise TransportError(_describe_network_error(error)) from error
         except ApiException as error:  # the client wraps TLS failures this way
             raise TransportError(f"TLS error ({_first_line(error.reason)})") from error
+        except ConfigException as error:  # an exec plugin failed to refresh the token
+            raise SourceError(f"credentials: {_first_line(str(error))}") from error
         headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
         return Reply(response.status, headers, body or b"")
 

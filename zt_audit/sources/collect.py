@@ -97,16 +97,21 @@ def collect(
     workers = max(1, min(options.workers, len(tasks) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zt-audit-list") as pool:
         futures = {pool.submit(_run, transport, task, options): task for task in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                objects.extend(future.result())
-            except RequestFailed as error:
-                reason = _reason(task, error)
-                log.info("%s: not collected: %s", task.label, reason)
-                not_collected.setdefault(task.target.key, reason)
-            if progress is not None:
-                progress.advance(task.label)
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    objects.extend(future.result())
+                except RequestFailed as error:
+                    reason = _reason(task, error)
+                    log.info("%s: not collected: %s", task.label, reason)
+                    not_collected.setdefault(task.target.key, reason)
+                if progress is not None:
+                    progress.advance(task.label)
+        except BaseException:
+            # A 401 or an interrupt ends the scan: lists not yet started are not sent.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     objects.sort(key=_identity)
     return Collection(

@@ -26,10 +26,13 @@ SECRET_METADATA = (
 def normalise(
     item: Any, api_version: str, kind: str, *, metadata_only: bool, secret_type: str | None
 ) -> dict[str, Any] | None:
-    """The object to keep, or None when the item is not an object at all."""
+    """The object to keep, or None when the item is not a named object at all."""
     if not isinstance(item, dict):
         return None
-    metadata = _metadata(item.get("metadata"))
+    raw = item.get("metadata")
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        return None  # an API server never stores an object without a name
+    metadata = _metadata(raw)
     if metadata_only:
         metadata = {k: metadata[k] for k in SECRET_METADATA if k in metadata}
         kept: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
@@ -56,9 +59,7 @@ def _without_schemas(crd: dict[str, Any]) -> dict[str, Any]:
     return {**crd, "spec": {**spec, "versions": versions}}
 
 
-def _metadata(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        return {}
+def _metadata(value: dict[str, Any]) -> dict[str, Any]:
     metadata = {k: v for k, v in value.items() if k != "managedFields"}
     annotations = metadata.get("annotations")
     if isinstance(annotations, dict) and LAST_APPLIED in annotations:
