@@ -181,6 +181,28 @@ def test_mesh_control_plane_is_not_counted_as_uncovered():
     ]
 
 
+def test_running_pods_verify_or_contradict_injection():
+    outcome = scan_files(MESH / "live-export.yaml")
+    posture = {w["name"]: w["mtls"] for w in outcome_workloads(outcome)}
+    assert posture["orders"]["data_plane"] == "verified"
+    assert posture["orders"]["decided_by"] == [
+        "1 running pod(s) run istio-proxy, e.g. Pod/store/orders-7c9d8b6f5-x2k4p"
+    ]
+    assert posture["billing"]["data_plane"] == "missing"
+    assert posture["billing"]["mode"] == "none"
+    result = result_of(outcome, "MTLS-01")
+    assert result.reason == "1 of 2 workloads in a mesh (50%)"
+    assert findings(outcome, "MTLS-01") == [
+        (
+            "warn",
+            104,
+            "spec.template.spec",
+            "Deployment store/billing asks for a sidecar, but running pods without "
+            "istio-proxy: billing-55f6d7c8b9-lq8vn",
+        )
+    ]
+
+
 def test_cilium_wireguard_without_mutual_auth():
     outcome = scan_files(MESH / "cilium-wireguard.yaml")
     result = result_of(outcome, "MTLS-05")

@@ -101,7 +101,8 @@ def mesh_coverage(ctx: ScanContext) -> CheckResult:
             continue
         resource, path = result.workload.resource, result.workload.path()
         if state is DataPlane.MISSING:
-            text = f"{_subject(result)} asks for a sidecar but the running pod has none"
+            missing = result.data_plane.decided_by[-1].text
+            text = f"{_subject(result)} asks for a sidecar, but {missing}"
         elif state is DataPlane.UNKNOWN:
             text = f"{_subject(result)}: mesh membership unknown (namespace not in the input)"
         else:

@@ -16,8 +16,11 @@ and pods on the host network are never captured.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from zt_audit.analysis.mesh.common import port_set
 from zt_audit.analysis.mesh.model import DataPlane, DataPlaneVerdict, Decision, Mesh
+from zt_audit.analysis.mesh.pods import has_container
 from zt_audit.inventory import Inventory, Resource, Workload
 
 INJECTION_LABEL = "istio-injection"
@@ -61,8 +64,13 @@ def _pod_setting(workload: Workload) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
-def sidecar_verdict(workload: Workload, inventory: Inventory) -> DataPlaneVerdict:
-    """Whether Istio injects (or has injected) a sidecar into the workload's pods."""
+def sidecar_verdict(
+    workload: Workload, inventory: Inventory, pods: Sequence[Resource] = ()
+) -> DataPlaneVerdict:
+    """Whether Istio injects (or has injected) a sidecar into the workload's pods.
+
+    ``pods`` are the workload's running pods, when the input comes from a cluster.
+    """
     resource = workload.resource
     path = proxy_container(workload)
     if path is not None:
@@ -71,6 +79,10 @@ def sidecar_verdict(workload: Workload, inventory: Inventory) -> DataPlaneVerdic
             DataPlane.VERIFIED,
             (Decision(f"{resource.ref}: runs an {SIDECAR_NAME} container", resource, path),),
         )
+    bare = [pod for pod in pods if not has_container(pod, SIDECAR_NAME)]
+    if pods and not bare:
+        text = f"{len(pods)} running pod(s) run {SIDECAR_NAME}, e.g. {pods[0].ref}"
+        return DataPlaneVerdict(Mesh.ISTIO, DataPlane.VERIFIED, (Decision(text, pods[0]),))
     if workload.host_network:
         reason = Decision("hostNetwork pods are never injected", resource, workload.path())
         return DataPlaneVerdict(None, DataPlane.ABSENT, (reason,))
@@ -79,14 +91,19 @@ def sidecar_verdict(workload: Workload, inventory: Inventory) -> DataPlaneVerdic
         return DataPlaneVerdict(None, DataPlane.ABSENT, (reason,))
 
     verdict = _injection_intent(workload, inventory)
-    if verdict.state is DataPlane.INTENDED and _is_running_pod(workload):
-        return DataPlaneVerdict(
-            verdict.mesh,
-            DataPlane.MISSING,
-            (*verdict.decided_by, Decision("the running pod has no istio-proxy container")),
-            verdict.revision,
-        )
-    return verdict
+    if verdict.state is not DataPlane.INTENDED:
+        return verdict
+    if _is_running_pod(workload):
+        missing = Decision("the running pod has no istio-proxy container")
+    elif bare:
+        # Pods created before the namespace was labelled keep running without a sidecar.
+        names = ", ".join(pod.name for pod in bare)
+        missing = Decision(f"running pods without {SIDECAR_NAME}: {names}", bare[0])
+    else:
+        return verdict
+    return DataPlaneVerdict(
+        verdict.mesh, DataPlane.MISSING, (*verdict.decided_by, missing), verdict.revision
+    )
 
 
 def _injection_intent(workload: Workload, inventory: Inventory) -> DataPlaneVerdict:

@@ -14,6 +14,7 @@ Opaque ports are still mTLS between meshed pods; they only skip protocol detecti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from zt_audit.analysis.mesh.model import (
     Mode,
     PortMode,
 )
+from zt_audit.analysis.mesh.pods import has_container
 from zt_audit.analysis.netpol.selectors import parse_selector
 from zt_audit.inventory import Inventory, Resource, Workload
 
@@ -57,11 +59,16 @@ def proxy_container(workload: Workload) -> dict[str, Any] | None:
     return None
 
 
-def dataplane_verdict(workload: Workload, inventory: Inventory) -> DataPlaneVerdict:
+def dataplane_verdict(
+    workload: Workload, inventory: Inventory, pods: Sequence[Resource] = ()
+) -> DataPlaneVerdict:
     resource = workload.resource
     if proxy_container(workload) is not None:
         reason = Decision(f"{resource.ref}: runs a {PROXY_NAME} container", resource)
         return DataPlaneVerdict(Mesh.LINKERD, DataPlane.VERIFIED, (reason,))
+    if pods and all(has_container(pod, PROXY_NAME) for pod in pods):
+        text = f"{len(pods)} running pod(s) run {PROXY_NAME}, e.g. {pods[0].ref}"
+        return DataPlaneVerdict(Mesh.LINKERD, DataPlane.VERIFIED, (Decision(text, pods[0]),))
     if workload.host_network:
         return DataPlaneVerdict(None, DataPlane.ABSENT, ())
     value = workload.pod_annotations.get(INJECT)

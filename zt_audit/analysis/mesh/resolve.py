@@ -22,6 +22,7 @@ from zt_audit.analysis.mesh.model import (
     WorkloadMtls,
 )
 from zt_audit.analysis.mesh.peer_authentication import PeerAuthIndex, PeerAuthResolution
+from zt_audit.analysis.mesh.pods import PodIndex
 from zt_audit.inventory import Inventory, Workload
 
 MESHED = (DataPlane.VERIFIED, DataPlane.INTENDED)
@@ -38,6 +39,7 @@ class MeshAnalysis:
         self.peer_auth = PeerAuthIndex(inventory, root_namespace)
         self.linkerd = linkerd.LinkerdPolicy(inventory)
         self.cilium = cilium.read_config(inventory)
+        self.pods = PodIndex(inventory)
         self.peer_details: dict[str, PeerAuthResolution] = {}
         self.linkerd_details: dict[str, linkerd.LinkerdPorts] = {}
         self.results: dict[str, WorkloadMtls] = {}
@@ -51,10 +53,11 @@ class MeshAnalysis:
         return self.results[workload_key(workload)]
 
     def _resolve(self, workload: Workload) -> WorkloadMtls:
+        pods = self.pods.pods(workload)
         verdicts = [
-            istio_dataplane.sidecar_verdict(workload, self.inventory),
+            istio_dataplane.sidecar_verdict(workload, self.inventory, pods),
             istio_dataplane.ambient_verdict(workload, self.inventory),
-            linkerd.dataplane_verdict(workload, self.inventory),
+            linkerd.dataplane_verdict(workload, self.inventory, pods),
         ]
         encryption = self.cilium.encryption
         missing = verdicts[0] if verdicts[0].state is DataPlane.MISSING else None
@@ -67,7 +70,9 @@ class MeshAnalysis:
             return cilium_verdict
 
         if missing is not None:
-            state, decided, notes = missing, missing.decided_by, ()
+            # Asked for, but not there: the traffic is not in the mesh.
+            state = DataPlaneVerdict(None, DataPlane.MISSING, missing.decided_by)
+            decided, notes = missing.decided_by, ()
         elif any(v.state is DataPlane.UNKNOWN for v in verdicts):
             state = DataPlaneVerdict(None, DataPlane.UNKNOWN, verdicts[0].decided_by)
             decided, notes = state.decided_by, self._if_injected(workload)
