@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPORA, FIXTURES, result_of, scan_files
 
+from zt_audit.analysis.netpol import EGRESS, INGRESS, NetworkEngine
+from zt_audit.analysis.netpol.environment import network_plugins
 from zt_audit.engine.model import Status
+from zt_audit.inventory.loader import load_text
 from zt_audit.report.document import build_report
 
 CHECKS = FIXTURES / "network" / "checks"
@@ -77,9 +80,27 @@ def test_segmented_default_deny_facts(segmented):
         "ingress-nginx": {
             "default_deny": True,
             "policies": ["NetworkPolicy ingress-nginx/default-deny"],
+            "open_workloads": [],
         },
-        "shop": {"default_deny": True, "policies": ["NetworkPolicy shop/default-deny"]},
+        "shop": {
+            "default_deny": True,
+            "policies": ["NetworkPolicy shop/default-deny"],
+            "open_workloads": [],
+        },
     }
+
+
+def test_default_deny_reopened_by_every_service_is_reported():
+    # microservices-demo denies all egress by default, then each service's policy allows
+    # `egress: [{}]`: the default deny stands, but no workload's egress is restricted.
+    demo = CORPORA / "microservices-demo" / "_derived" / "rendered-base+network-policies.yaml"
+    outcome = scan_files(demo)
+    net03 = result_of(outcome, "NET-03")
+    assert net03.status is Status.PASS
+    assert len(net03.facts["namespaces"]["default"]["open_workloads"]) == 12
+    net05 = result_of(outcome, "NET-05")
+    assert net05.status is Status.FAIL
+    assert len(net05.findings) == 13  # twelve egress: [{}] rules and the frontend's ingress
 
 
 def test_flat_cni_fails_and_makes_policies_ineffective(flat):
@@ -220,3 +241,83 @@ def test_malformed_inputs_do_not_crash():
         outcome = scan_files(path)
     for check_id in NET_IDS:
         assert result_of(outcome, check_id).status is not Status.ERROR, check_id
+
+
+PLUGIN_DAEMONSETS = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: %(name)s, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: %(name)s}}
+  template:
+    metadata: {labels: {k8s-app: %(name)s}}
+    spec:
+      hostNetwork: true
+      containers:
+%(containers)s
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "containers", "expected"),
+    [
+        (
+            "cilium",
+            "        - {name: cilium-agent, image: quay.io/cilium/cilium:v1.16.1}",
+            [("Cilium", True)],
+        ),
+        (
+            "anetd",
+            "        - {name: cilium-agent, image: gke.gcr.io/cilium/cilium:v1.14}",
+            [("Cilium", True)],
+        ),
+        (
+            "antrea-agent",
+            "        - {name: antrea-agent, image: antrea/antrea-agent-ubuntu:v2.1.0}",
+            [("Antrea", True)],
+        ),
+        (
+            "aws-node",
+            "        - {name: aws-node, image: 602401143452.dkr.ecr.us-west-2.amazonaws.com/"
+            "amazon-k8s-cni:v1.18.3}\n"
+            "        - {name: aws-eks-nodeagent, "
+            "image: 602401143452.dkr.ecr.us-west-2.amazonaws.com/"
+            "amazon/aws-network-policy-agent:v1.1.2, "
+            "args: [--enable-network-policy=true]}",
+            [("AWS VPC CNI with network policy agent", True)],
+        ),
+        (
+            "aws-node",
+            "        - {name: aws-node, image: 602401143452.dkr.ecr.us-west-2.amazonaws.com/"
+            "amazon-k8s-cni:v1.18.3}",
+            [("AWS VPC CNI", False)],
+        ),
+        (
+            "kindnet",
+            "        - {name: kindnet-cni, image: docker.io/kindest/kindnetd:v20240202}",
+            [("kindnet", False)],
+        ),
+        (
+            "node-exporter",
+            "        - {name: node-exporter, image: quay.io/prometheus/node-exporter}",
+            [],
+        ),
+    ],
+)
+def test_network_plugin_recognition(name, containers, expected):
+    text = PLUGIN_DAEMONSETS % {"name": name, "containers": containers}
+    plugins = network_plugins(load_text(text, f"{name}.yaml"))
+    assert [(p.name, p.enforcing) for p in plugins] == expected
+
+
+def test_unknown_plugin_warns_and_cilium_always_mode_is_a_default_deny():
+    config = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, "
+        "namespace: kube-system}\ndata: {enable-policy: always}\n"
+    )
+    text = (FIXTURES / "network" / "world.yaml").read_text(encoding="utf-8")
+    inventory = load_text(text + "\n---\n" + config, "cluster.yaml")
+    engine = NetworkEngine(inventory)
+    (web,) = [e for e in engine.endpoints if e.key == "default/web"]
+    assert engine.reach(INGRESS)[web.index].isolated
+    assert engine.reach(EGRESS)[web.index].isolated

@@ -172,9 +172,14 @@ def _default_deny(ctx: ScanContext, direction: str, warn_at: float) -> CheckResu
     findings = [
         Finding(f.message, status, f.object, f.field, f.location, f.remediation) for f in findings
     ]
+    reopened = _reopened(ctx, direction)
     facts = {
         "namespaces": {
-            d.namespace: {"default_deny": d.denies, "policies": [p.name for p in d.policies]}
+            d.namespace: {
+                "default_deny": d.denies,
+                "policies": [p.name for p in d.policies],
+                "open_workloads": reopened.get(d.namespace, []),
+            }
             for d in defaults
         }
     }
@@ -187,6 +192,23 @@ def _default_deny(ctx: ScanContext, direction: str, warn_at: float) -> CheckResu
         facts=facts,
     )
     return _ineffective(ctx, result)
+
+
+def _reopened(ctx: ScanContext, direction: str) -> dict[str, list[str]]:
+    """In-scope workloads that every pod and address may reach in ``direction``, by
+    namespace: a default deny does not protect them (NET-05 names the rules)."""
+    net = engine(ctx)
+    scoped = {id(w) for w in ctx.workloads}
+    found: dict[str, list[str]] = {}
+    for endpoint in net.endpoints:
+        reach = net.reach(direction)[endpoint.index]
+        if (
+            id(endpoint.workload) in scoped
+            and reach.external == ("any",)
+            and (reach.peers == net.index.all_bits)
+        ):
+            found.setdefault(endpoint.namespace, []).append(f"{endpoint.kind}/{endpoint.key}")
+    return {ns: sorted(names) for ns, names in found.items()}
 
 
 def default_deny_ingress(ctx: ScanContext) -> CheckResult:

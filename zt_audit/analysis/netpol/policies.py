@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from zt_audit.analysis.netpol.kubernetes import normalise_network_policy
-from zt_audit.analysis.netpol.model import Policy
+from zt_audit.analysis.netpol.model import EGRESS, INGRESS, Policy, Tier
+from zt_audit.analysis.netpol.selectors import EVERYTHING
 from zt_audit.inventory import Inventory, Resource
 
 Normaliser = Callable[[Resource], Policy | list[Policy] | None]
@@ -50,5 +52,26 @@ def load_policies(inventory: Inventory) -> list[Policy]:
             policies.extend(normalised)
         elif normalised is not None:
             policies.append(normalised)
+    always = cilium_default_deny(inventory)
+    if always is not None:
+        policies.append(always)
     policies.sort(key=lambda p: (p.tier.value, p.order, p.name))
     return policies
+
+
+def cilium_default_deny(inventory: Inventory) -> Policy | None:
+    """Cilium's ``enable-policy: always`` isolates every endpoint in both directions."""
+    config = inventory.get("ConfigMap", "kube-system", "cilium-config")
+    data = config.obj.get("data") if config is not None else None
+    if not isinstance(data, dict) or str(data.get("enable-policy", "")).lower() != "always":
+        return None
+    return Policy(
+        resource=config,
+        tier=Tier.NAMESPACE,
+        order=math.inf,
+        namespace=None,
+        subject_pods=EVERYTHING,
+        subject_namespaces=EVERYTHING,
+        isolates={INGRESS: True, EGRESS: True},
+        rules={INGRESS: [], EGRESS: []},
+    )
