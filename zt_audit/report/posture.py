@@ -59,6 +59,16 @@ def _network(ctx: ScanContext) -> dict[str, dict[str, Any]]:
 SECTIONS.append(("network", _network))
 
 
+def _operations(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    """Each workload's image verification, vulnerabilities, secret sources and GitOps state."""
+    from zt_audit.analysis.ops_posture import operations_posture
+
+    return operations_posture(ctx)
+
+
+SECTIONS.append(("operations", _operations))
+
+
 def workload_posture(ctx: ScanContext) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for name, section in SECTIONS:
