@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import yaml
-
 from zt_audit.analysis.mesh import (
     DataPlane,
     Mesh,
@@ -19,6 +17,7 @@ from zt_audit.analysis.mesh import (
     WorkloadMtls,
     authorization,
     cilium,
+    control_plane,
     destination_rules,
     istio_dataplane,
     north_south,
@@ -35,7 +34,6 @@ from zt_audit.engine.context import (
 from zt_audit.engine.evidence import SourceStatus
 from zt_audit.engine.model import CheckResult, Finding, Ratio, Stage, Status
 from zt_audit.engine.registry import Implementation
-from zt_audit.inventory import Resource
 
 ISTIO = (Mesh.ISTIO, Mesh.ISTIO_AMBIENT)
 NAMESPACE_HINT = "include the Namespace objects (their labels decide mesh injection)"
@@ -371,39 +369,6 @@ def north_south_tls(ctx: ScanContext) -> CheckResult:
 
 # MTLS-07
 
-# Flags the API server needs to speak and demand TLS (CIS 1.2.4, 1.2.5, 1.2.23-1.2.26, 1.2.29).
-TLS_FLAGS = (
-    "tls-cert-file",
-    "tls-private-key-file",
-    "client-ca-file",
-    "etcd-cafile",
-    "etcd-certfile",
-    "etcd-keyfile",
-    "kubelet-client-certificate",
-    "kubelet-client-key",
-    "kubelet-certificate-authority",
-)
-# kubeadm writes these into the static pod itself, so kubeadm-config need not list them.
-KUBEADM_TLS_FLAGS = frozenset(TLS_FLAGS) - {"kubelet-certificate-authority"}
-# AEAD suites with forward secrecy (TLS 1.2) and the TLS 1.3 suites; the API server's own
-# list of "insecure values" and every CBC suite fall outside it (CIS 1.2.29).
-STRONG_CIPHERS = frozenset(
-    {
-        "TLS_AES_128_GCM_SHA256",
-        "TLS_AES_256_GCM_SHA384",
-        "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    }
-)
-WEAK_VERSIONS = ("VersionTLS10", "VersionTLS11")
-
 
 def control_plane_tls(ctx: ScanContext) -> CheckResult:
     platform = detect_platform(ctx.inventory)
@@ -418,26 +383,13 @@ def control_plane_tls(ctx: ScanContext) -> CheckResult:
             "no kube-apiserver pod or kubeadm-config in the input",
             hint="include the kube-system static pods or the kubeadm-config ConfigMap",
         )
-    findings = []
-    for config in configs:
-        implied = KUBEADM_TLS_FLAGS if config.source == "kubeadm-config" else frozenset()
-        for name in TLS_FLAGS:
-            if not config.has(name) and name not in implied:
-                message = f"{config.resource.ref}: --{name} is not set"
-                findings.append(ctx.finding(config.resource, config.path(""), message))
-        weak = sorted(set(config.values("tls-cipher-suites")) - STRONG_CIPHERS)
-        if weak:
-            message = f"{config.resource.ref}: weak or unknown TLS cipher suites {', '.join(weak)}"
-            path = config.path("tls-cipher-suites")
-            findings.append(ctx.finding(config.resource, path, message, status=Status.WARN))
-        version = config.flags.get("tls-min-version")
-        if version in WEAK_VERSIONS:
-            message = f"{config.resource.ref}: --tls-min-version={version} allows old TLS"
-            path = config.path("tls-min-version")
-            findings.append(ctx.finding(config.resource, path, message, status=Status.WARN))
-    kubelets = _kubelet_configs(ctx)
-    for resource, config in kubelets:
-        findings.extend(_kubelet_findings(ctx, resource, config))
+    kubelets = control_plane.kubelet_configs(ctx.inventory)
+    problems = [p for config in configs for p in control_plane.apiserver_problems(config)]
+    problems.extend(p for kubelet in kubelets for p in control_plane.kubelet_problems(*kubelet))
+    findings = [
+        ctx.finding(p.resource, p.path, p.message, status=Status.FAIL if p.failing else Status.WARN)
+        for p in problems
+    ]
     return from_findings(
         findings,
         evaluated=len(configs) + len(kubelets),
@@ -445,47 +397,6 @@ def control_plane_tls(ctx: ScanContext) -> CheckResult:
         clean="{ratio} use TLS on every control-plane connection",
         nothing="no API server configuration",
     )
-
-
-def _kubelet_configs(ctx: ScanContext) -> list[tuple[Resource, dict[str, Any]]]:
-    """KubeletConfiguration documents that kubeadm keeps in ``kube-system`` ConfigMaps."""
-    found = []
-    for config in sorted(ctx.inventory.of_kind("ConfigMap", group=""), key=lambda r: r.name):
-        if config.namespace != "kube-system" or not config.name.startswith("kubelet-config"):
-            continue
-        data = config.obj.get("data")
-        text = data.get("kubelet") if isinstance(data, dict) else None
-        try:
-            document = yaml.safe_load(text) if isinstance(text, str) else None
-        except yaml.YAMLError:
-            document = None
-        if isinstance(document, dict):
-            found.append((config, document))
-    return found
-
-
-def _kubelet_findings(
-    ctx: ScanContext, resource: Resource, config: dict[str, Any]
-) -> list[Finding]:
-    path = ("data", "kubelet")
-    found = []
-    # The kubelet's own default is false; kubeadm writes true.
-    if config.get("rotateCertificates") is not True:
-        text = f"{resource.ref}: rotateCertificates is not true, so client certificates expire"
-        found.append(ctx.finding(resource, path, text))
-    suites = config.get("tlsCipherSuites")
-    weak = sorted(
-        {str(s) for s in suites if str(s) not in STRONG_CIPHERS}
-        if isinstance(suites, list)
-        else set()
-    )
-    if weak:
-        text = f"{resource.ref}: weak or unknown kubelet TLS cipher suites {', '.join(weak)}"
-        found.append(ctx.finding(resource, path, text, status=Status.WARN))
-    if config.get("tlsMinVersion") in WEAK_VERSIONS:
-        text = f"{resource.ref}: tlsMinVersion={config['tlsMinVersion']} allows old TLS"
-        found.append(ctx.finding(resource, path, text, status=Status.WARN))
-    return found
 
 
 # NET-07
