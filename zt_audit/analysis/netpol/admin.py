@@ -108,6 +108,7 @@ def _ports(value: Any) -> tuple[PortSpec, ...] | None:
         if isinstance(item.get("portNumber"), dict):
             specs.append(parse_port_spec(item["portNumber"]))
         elif isinstance(item.get("namedPort"), str):
+            # Limitation: a named port is matched as TCP; ANP leaves its protocol to the pod.
             specs.append(PortSpec("TCP", item["namedPort"]))
         elif isinstance(item.get("portRange"), dict):
             spec = item["portRange"]

@@ -98,6 +98,8 @@ def _rule(entry: Any, direction: str, index: int, policy: Policy) -> Rule | None
 
 
 def _peers(side: dict[str, Any], policy: Policy) -> tuple[Peer, ...]:
+    # Limitation: Calico ANDs `nets` with `selector` in one side; they are ORed here, and
+    # tiers other than the default one are read as if they were all one tier.
     peers: list[Peer] = []
     nets = side.get("nets")
     if isinstance(nets, list):

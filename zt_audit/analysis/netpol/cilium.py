@@ -40,6 +40,8 @@ PEER_KEYS = {
     INGRESS: ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities"),
     EGRESS: ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities"),
 }
+# Limitation: L7 rules, FQDN and Service targets, node and host entities are not modelled;
+# a rule using only them allows nothing here, and the policy notes say so.
 UNMODELLED = ("toFQDNs", "toServices", "fromRequires", "toRequires", "fromNodes", "toNodes")
 
 

@@ -145,6 +145,8 @@ def _anywhere() -> dict[str, Address]:
     }
 
 
+# Limitation: a range is probed at one address, so ranges whose rules differ inside them
+# (overlapping blocks with different ports) are reported with the probe's ports.
 def representative(block: IPBlock) -> Address | None:
     """An address inside the block and outside its exceptions, if one is easy to find."""
     network = block.cidr

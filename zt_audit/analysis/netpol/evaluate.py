@@ -129,6 +129,8 @@ def run_tier(
         state.remaining = state.remaining - decided
 
 
+# Limitation: traffic from a pod's own node (kubelet probes) is always allowed by
+# Kubernetes; nodes are not endpoints here, so such connections are not reported.
 def evaluate_direction(
     index: EndpointIndex,
     endpoint: Endpoint,
