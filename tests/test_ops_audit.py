@@ -325,3 +325,15 @@ def test_audit_policy_option_rejects_a_file_without_a_policy() -> None:
     result = run_cli("scan", str(AUDIT / "apiserver-audited.yaml"), "--audit-policy", str(NODES))
     assert result.code == ExitStatus.USAGE_ERROR
     assert f"{NODES}: no audit.k8s.io Policy document (--audit-policy)" in result.stderr
+
+
+def test_managed_clusters_defer_audit_policy_and_shipping_to_the_provider() -> None:
+    outcome = scan_files(EKS_NODES, AUDIT / "fluent-bit.yaml")
+    policy = result_of(outcome, "AUD-03")
+    assert policy.status is Status.NOT_OBSERVABLE
+    assert policy.reason == "Amazon EKS sets the audit policy of its API servers"
+    shipping = result_of(outcome, "AUD-04")
+    assert (shipping.status, shipping.reason) == (
+        Status.WARN,
+        "node logs are shipped; audit log shipping by Amazon EKS is not observable",
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import CORPORA, FIXTURES, result_of, scan_files
 from zt_audit.analysis.secrets import detect
-from zt_audit.engine.model import Status
+from zt_audit.engine.model import Stage, Status
 
 DATA = FIXTURES / "ops" / "data"
 CHECKOV = CORPORA / "checkov-controlplane" / "tests" / "kubernetes" / "checks"
@@ -56,6 +56,8 @@ def test_checkov_encryption_corpus() -> None:
 def test_encryption_configuration_first_provider(document, status, reason) -> None:
     result = result_of(scan_files(WITH_FLAG, DATA / document), "DATA-01")
     assert (result.status, result.reason) == (status, reason)
+    if status is Status.WARN:  # a local key evidences Initial, not Advanced
+        assert result.stage_scores == {Stage.INITIAL: 1.0, Stage.ADVANCED: 0.5}
 
 
 def test_managed_control_plane_is_not_observable() -> None:

@@ -242,6 +242,12 @@ def _policy_findings(ctx: ScanContext, policy: AuditPolicy) -> list[Finding]:
 
 def policy_content(ctx: ScanContext) -> CheckResult:
     policies = audit_policies(ctx.inventory)
+    platform = detect_platform(ctx.inventory)
+    if not policies and platform.managed:
+        return not_observable(
+            f"{platform.provider_name} sets the audit policy of its API servers",
+            hint=MANAGED_HINTS.get(platform.provider or "", platform.hint),
+        )
     if not policies:
         return not_observable(
             "the audit policy file is not in the input",
@@ -352,6 +358,18 @@ def off_cluster_shipping(ctx: ScanContext) -> CheckResult:
             facts=facts,
         )
     findings = tuple(sorted(problems, key=Finding.sort_key))
+    platform = detect_platform(ctx.inventory)
+    if platform.managed and not webhook:
+        # The provider ships (or not) the audit log; nothing in the cluster shows which.
+        gaps = f"; {len(problems)} node shipping gap(s)" if problems else ""
+        return CheckResult(
+            Status.WARN,
+            f"node logs are shipped; audit log shipping by {platform.provider_name} is not "
+            f"observable{gaps}",
+            findings=findings,
+            facts=facts,
+            hint=MANAGED_HINTS.get(platform.provider or "", platform.hint),
+        )
     if problems:
         return CheckResult(
             Status.WARN, f"{len(problems)} shipping gap(s)", findings=findings, facts=facts

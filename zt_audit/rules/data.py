@@ -17,7 +17,7 @@ from zt_audit.engine.context import (
     not_applicable,
     not_observable,
 )
-from zt_audit.engine.model import CheckResult, Finding, Ratio, Severity, Status
+from zt_audit.engine.model import CheckResult, Finding, Ratio, Severity, Stage, Status
 from zt_audit.engine.registry import Implementation
 from zt_audit.inventory import Container, Resource, Workload
 
@@ -106,6 +106,8 @@ def _judge_provider(ctx: ScanContext, document: Resource) -> CheckResult:
         message,
         findings=(finding,),
         facts={"provider": provider, "kms_version": found.kms_version},
+        # Encrypted with some key evidences Initial; only KMS v2 evidences Advanced.
+        stage_scores={Stage.INITIAL: 1.0, Stage.ADVANCED: 0.5},
     )
 
 
