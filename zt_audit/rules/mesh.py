@@ -167,7 +167,6 @@ def peer_authentication(ctx: ScanContext) -> CheckResult:
     }
     if not findings:
         return CheckResult(Status.PASS, f"all {ratio} are STRICT", ratio=ratio, facts=facts)
-    result_status = Status.FAIL if disabled or too_many else Status.WARN
     reason = f"{len(weak)} of {len(ports)} Istio workload ports are not STRICT"
     if not weak:
         reason = "every port is STRICT, but several PeerAuthentications compete at one level"
@@ -181,10 +180,10 @@ def peer_authentication(ctx: ScanContext) -> CheckResult:
     # PERMISSIVE still evidences the Initial stage; DISABLE does not.
     stage_scores = {
         Stage.INITIAL: 0.0 if disabled else 1.0,
-        Stage.ADVANCED: {Status.FAIL: 0.0, Status.WARN: 0.5}[result_status],
+        Stage.ADVANCED: {Status.FAIL: 0.0, Status.WARN: 0.5}[status],
     }
     return CheckResult(
-        result_status,
+        status,
         reason,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         ratio=ratio,

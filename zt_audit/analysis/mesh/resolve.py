@@ -8,7 +8,7 @@ ruled out because a namespace's labels are not in the input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from zt_audit.analysis.mesh import cilium, istio_dataplane, linkerd
 from zt_audit.analysis.mesh.common import workload_ports
@@ -46,7 +46,7 @@ class MeshAnalysis:
         for workload in workloads:
             self.results[workload_key(workload)] = self._resolve(workload)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[WorkloadMtls]:
         return iter(self.results[key] for key in sorted(self.results))
 
     def get(self, workload: Workload) -> WorkloadMtls:
