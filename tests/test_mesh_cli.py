@@ -129,3 +129,11 @@ def test_mtls_and_report_agree_on_every_workload(name):
 def test_report_with_mtls_section_matches_schema(name):
     report = json.loads(run_cli("scan", *INPUTS[name], "-f", "json").stdout)
     jsonschema.validate(report, report_schema())
+
+
+def test_reads_standard_input():
+    manifest = (MESH / "istio-shop.yaml").read_bytes()
+    result = run_cli("mtls", "-", "-f", "json", "-n", "legacy", stdin=manifest)
+    assert result.code == 0
+    rows = json.loads(result.stdout)["workloads"]
+    assert [(r["workload"], r["mode"]) for r in rows] == [("Deployment/legacy/legacy-api", "none")]
