@@ -259,3 +259,28 @@ def test_engine_webhook_namespace_selector_narrows_coverage(tmp_path) -> None:
     assert result.reason == (
         "2 of 4 containers and 1 of 3 namespaces under enforced signature verification"
     )
+
+
+def test_engine_webhook_object_selector_lets_labelled_pods_through(tmp_path) -> None:
+    # Dynamic Admission Control: objects the objectSelector does not match are not sent.
+    webhook = KYVERNO_WEBHOOK.replace(
+        "values: [kyverno, payments]}",
+        "values: [kyverno]}\n    objectSelector:\n"
+        "      matchExpressions: [{key: app, operator: NotIn, values: [checkout]}]",
+    )
+    path = tmp_path / "webhook.yaml"
+    path.write_text(webhook)
+    outcome = scan_files(WORKLOADS, SUPPLY / "kyverno-verify-enforce.yaml", path)
+    result = result_of(outcome, "IMG-04")
+    assert result.reason == (
+        "1 of 4 containers and 2 of 3 namespaces under enforced signature verification"
+    )
+
+
+def test_kyverno_pod_security_corpus_has_no_image_rules_and_fails_closed() -> None:
+    # Kyverno's pod-security policies exempt images inside podSecurity; that is not an
+    # image restriction. failurePolicy is unset, and Kyverno's default is Fail.
+    outcome = scan_files(CORPORA / "kyverno-policies-mesh-podsec" / "pod-security", WORKLOADS)
+    assert result_of(outcome, "IMG-04").status is Status.NOT_OBSERVABLE
+    integrity = result_of(outcome, "GOV-01")
+    assert integrity.status is Status.PASS

@@ -23,7 +23,13 @@ def operations_posture(ctx: ScanContext) -> dict[str, dict[str, Any]]:
     facts: dict[str, dict[str, Any]] = {}
     for workload in ctx.workloads:
         labels = ctx.inventory.namespace_labels(workload.namespace)
-        strong = [c for c in controls if c.strong and c.applies(workload.namespace, labels)]
+        strong = [
+            c
+            for c in controls
+            if c.strong
+            and c.applies(workload.namespace, labels)
+            and c.sees_pod(workload.pod_labels)
+        ]
         images = [c.image for c in workload.containers() if c.image]
         counts = {"critical_fixable": 0, "critical_unfixed": 0, "high_fixable": 0}
         scanned = []

@@ -99,7 +99,10 @@ def admission_provenance(ctx: ScanContext) -> CheckResult:
     covered = 0
     for workload, container in containers:
         image = container.image or ""
-        if any(c.covers_image(image) for c in by_namespace[workload.namespace]):
+        labels = workload.pod_labels
+        if any(
+            c.covers_image(image) and c.sees_pod(labels) for c in by_namespace[workload.namespace]
+        ):
             covered += 1
             continue
         unknown = _undecided(ctx, controls, workload.namespace)

@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
+from zt_audit.analysis.admission.selectors import selector_matches
 from zt_audit.analysis.images import DEFAULT_REGISTRY, parse_image
 from zt_audit.inventory import FieldPath, Resource
 
@@ -39,6 +41,8 @@ class ImageControl:
     attestations: tuple[str, ...] = ()  # predicate types verified (SBOM, provenance)
     fail_open: bool | None = None  # the webhook's failurePolicy is Ignore (None: unknown)
     notes: tuple[str, ...] = field(default=())
+    # objectSelectors of the engine's webhooks: a pod none of them selects is never sent.
+    object_selectors: tuple[Any, ...] = ()
 
     @property
     def strong(self) -> bool:
@@ -47,6 +51,11 @@ class ImageControl:
 
     def describe(self) -> str:
         return f"{self.engine} {self.resource.ref}"
+
+    def sees_pod(self, labels: dict[str, str]) -> bool:
+        if not self.object_selectors:
+            return True
+        return any(selector_matches(s, labels) for s in self.object_selectors)
 
     def covers_image(self, image: str) -> bool:
         if not self.image_globs:

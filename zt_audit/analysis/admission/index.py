@@ -77,4 +77,8 @@ def _narrow(control: ImageControl, hooks: list[Webhook]) -> ImageControl:
             return False
         return None if first is None or seen is None else True
 
-    return replace(control, applies=narrowed)
+    selectors = tuple(h.object_selector for h in hooks)
+    # A webhook without an objectSelector sees every object, whatever the others select.
+    if any(s in (None, {}) for s in selectors):
+        selectors = ()
+    return replace(control, applies=narrowed, object_selectors=selectors)

@@ -62,7 +62,7 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
                 notes=() if required else ("required: false admits unsigned images",),
             )
     validate = rule.get("validate")
-    if isinstance(validate, dict) and '"image' in json.dumps(validate):
+    if isinstance(validate, dict) and _checks_images(validate):
         mode = _mode(policy, rule, {})
         yield ImageControl(
             resource=policy,
@@ -74,6 +74,14 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
             applies=_namespace_test(policy, rule, {}),
             fail_open=fail_open,
         )
+
+
+def _checks_images(validate: dict[str, Any]) -> bool:
+    """Whether a validate rule tests image references (not a podSecurity image exemption)."""
+    if "podSecurity" in validate:
+        return False
+    checked = {k: v for k, v in validate.items() if k not in ("message", "failureAction")}
+    return '"image' in json.dumps(checked) or ".image" in json.dumps(checked)
 
 
 def _mode(policy: Resource, rule: dict[str, Any], entry: dict[str, Any]) -> str:
