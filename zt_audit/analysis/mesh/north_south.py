@@ -67,8 +67,11 @@ def _ingress(ingress: Resource) -> Iterator[Exposure]:
         if not isinstance(entry, dict):
             continue
         hosts = entry.get("hosts")
-        if isinstance(hosts, list):
+        if isinstance(hosts, list) and hosts:
             tls_hosts.update(h for h in hosts if isinstance(h, str))
+        else:
+            # Without hosts, the entry takes the controller's wildcard: every host.
+            tls_hosts.add("*")
         if not entry.get("secretName"):
             yield Exposure(
                 ingress,
@@ -79,7 +82,7 @@ def _ingress(ingress: Resource) -> Iterator[Exposure]:
             )
     if http_off or redirect:
         return
-    plain = [h for h in _ingress_hosts(ingress) if h not in tls_hosts]
+    plain = [h for h in _ingress_hosts(ingress) if not _covered(h, tls_hosts)]
     if not isinstance(tls, list) or not tls:
         yield Exposure(
             ingress, ("spec",), f"{ingress.ref}: has no spec.tls, so it is served over HTTP", FAIL
@@ -96,6 +99,14 @@ def _ingress(ingress: Resource) -> Iterator[Exposure]:
             f"{ingress.ref}: ssl-redirect is off, so HTTP is served beside HTTPS",
             FAIL,
         )
+
+
+def _covered(host: str, tls_hosts: set[str]) -> bool:
+    """A rule host is covered by an equal TLS host, ``*.domain`` one level up, or ``*``."""
+    if "*" in tls_hosts or host in tls_hosts:
+        return True
+    _, dot, parent = host.partition(".")
+    return bool(dot) and f"*.{parent}" in tls_hosts
 
 
 def _ingress_hosts(ingress: Resource) -> list[str]:
