@@ -180,3 +180,18 @@ def test_malformed_data_does_not_crash(tmp_path) -> None:
     outcome = scan_files(path, WITH_FLAG)
     for check_id in ("DATA-01", "DATA-02", "DATA-03"):
         assert result_of(outcome, check_id).status is not Status.ERROR
+
+
+def test_falcosidekick_chart_secret_is_a_bundled_secret_with_a_short_message() -> None:
+    falco = CORPORA / "falco-deploy-kubernetes" / "kubernetes" / "falcosidekick"
+    result = result_of(scan_files(falco), "DATA-02")
+    messages = {(str(f.object), f.field): f.message for f in result.findings}
+    assert messages[("Secret/default/falcosidekick", "data")] == (
+        "Secret default/falcosidekick carries 143 value(s) in the manifests (keys: "
+        "ALERTMANAGER_CHECKCERT, ALERTMANAGER_DROPEVENTDEFAULTPRIORITY, "
+        "ALERTMANAGER_DROPEVENTTHRESHOLDS, ALERTMANAGER_ENDPOINT, ALERTMANAGER_MUTUALTLS "
+        "and 138 more); keep values out of Git"
+    )
+    assert ("Deployment/default/falcosidekick", "spec.template.spec.containers[0].envFrom") in (
+        messages
+    )

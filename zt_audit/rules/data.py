@@ -136,9 +136,10 @@ def _env_findings(ctx: ScanContext, workload: Workload, container: Container) ->
     ):
         from_secret.append("envFrom secretRef")
     if from_secret:
+        field = "envFrom" if from_secret == ["envFrom secretRef"] else "env"
         yield ctx.finding(
             workload.resource,
-            (*container.path, "env"),
+            (*container.path, field),
             f"container {container.name} of {workload.kind} {workload.key} receives Secrets "
             f"as environment variables ({', '.join(sorted(from_secret))}); mount them as "
             "files instead",
@@ -167,11 +168,13 @@ def _bundled_secret(ctx: ScanContext, secret: Resource) -> Finding | None:
     if not keys:
         return None
     field = "stringData" if isinstance(secret.obj.get("stringData"), dict) else "data"
+    names = sorted(keys)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return ctx.finding(
         secret,
         (field,),
         f"Secret {secret.namespace}/{secret.name} carries {len(keys)} value(s) in the "
-        "manifests (keys: " + ", ".join(sorted(keys)) + "); keep values out of Git",
+        f"manifests (keys: {shown}); keep values out of Git",
     )
 
 
