@@ -67,8 +67,8 @@ def detection_present(ctx: ScanContext) -> CheckResult:
     findings = []
     running = []
     for match in agents:
-        ready, desired = ready_state(match)
-        if ready == 0 and desired != 0:
+        ready, _ = ready_state(match)
+        if ready == 0:  # a status with no ready pod: the sensor watches nothing
             findings.append(
                 ctx.finding(
                     match.workload.resource,
