@@ -95,6 +95,12 @@ BUILTIN = [
         ("validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding"),
     ),
     *_r("node.k8s.io", "v1", False, ("runtimeclasses", "RuntimeClass")),
+    *_r(
+        "certificates.k8s.io",
+        "v1",
+        False,
+        ("certificatesigningrequests", "CertificateSigningRequest"),
+    ),
     *_r("storage.k8s.io", "v1", False, ("storageclasses", "StorageClass")),
     *_r("coordination.k8s.io", "v1", True, ("leases", "Lease")),
     *_r("policy", "v1", True, ("poddisruptionbudgets", "PodDisruptionBudget")),

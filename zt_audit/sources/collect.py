@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from zt_audit.sources.discovery import Target, discover
 from zt_audit.sources.fetch import JSON, METADATA_ONLY, RequestFailed, RetryPolicy, get_json
-from zt_audit.sources.kinds import permission
+from zt_audit.sources.kinds import bare_names, permission
 from zt_audit.sources.sanitise import normalise
 from zt_audit.sources.transport import Transport
 
@@ -114,14 +114,15 @@ def collect(
             raise
 
     objects.sort(key=_identity)
+    not_collected, missing = bare_names(not_collected, found.missing)
     return Collection(
         objects=objects,
         server_version=found.version,
         collected_at=collected_at,
         source=transport.description,
         namespaces=tuple(sorted(set(options.namespaces))),
-        not_collected=dict(sorted(not_collected.items())),
-        missing_apis=found.missing,
+        not_collected=not_collected,
+        missing_apis=missing,
     )
 
 

@@ -18,6 +18,7 @@ BUILTIN_GROUPS = frozenset(
         "apiextensions.k8s.io",
         "apps",
         "batch",
+        "certificates.k8s.io",
         "networking.k8s.io",
         "node.k8s.io",
         "rbac.authorization.k8s.io",
@@ -92,6 +93,10 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding"),
             ),
             *_kinds("node.k8s.io", ("runtimeclasses", "RuntimeClass")),
+            *_kinds(
+                "certificates.k8s.io",
+                ("certificatesigningrequests", "CertificateSigningRequest"),
+            ),
             # Which add-ons are installed; their (large) schemas are dropped on collection.
             *_kinds(
                 "apiextensions.k8s.io", ("customresourcedefinitions", "CustomResourceDefinition")
@@ -101,6 +106,7 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("gateways", "Gateway"),
                 ("gatewayclasses", "GatewayClass"),
                 ("httproutes", "HTTPRoute"),
+                ("grpcroutes", "GRPCRoute"),
             ),
             *_kinds(
                 "security.istio.io",
@@ -113,6 +119,7 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("destinationrules", "DestinationRule"),
                 ("gateways", "Gateway"),
             ),
+            *_kinds("install.istio.io", ("istiooperators", "IstioOperator")),
             *_kinds(
                 "policy.linkerd.io",
                 ("servers", "Server"),
@@ -137,6 +144,7 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("globalnetworkpolicies", "GlobalNetworkPolicy"),
             ),
             *_kinds("kyverno.io", ("clusterpolicies", "ClusterPolicy"), ("policies", "Policy")),
+            *_kinds("policies.kyverno.io", ("imagevalidatingpolicies", "ImageValidatingPolicy")),
             *_kinds("templates.gatekeeper.sh", ("constrainttemplates", "ConstraintTemplate")),
             ApiKind("constraints.gatekeeper.sh", "*", "*"),
             *_kinds("policy.sigstore.dev", ("clusterimagepolicies", "ClusterImagePolicy")),
@@ -146,6 +154,11 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("configauditreports", "ConfigAuditReport"),
                 ("exposedsecretreports", "ExposedSecretReport"),
                 ("sbomreports", "SbomReport"),
+                ("clustersbomreports", "ClusterSbomReport"),
+            ),
+            *_kinds(
+                "spdx.softwarecomposition.kubescape.io",
+                ("vulnerabilitymanifests", "VulnerabilityManifest"),
             ),
             *_kinds(
                 "wgpolicyk8s.io",
@@ -167,7 +180,11 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("issuers", "Issuer"),
                 ("clusterissuers", "ClusterIssuer"),
             ),
-            *_kinds("argoproj.io", ("applications", "Application")),
+            *_kinds(
+                "argoproj.io",
+                ("applications", "Application"),
+                ("applicationsets", "ApplicationSet"),
+            ),
             *_kinds("kustomize.toolkit.fluxcd.io", ("kustomizations", "Kustomization")),
             *_kinds("helm.toolkit.fluxcd.io", ("helmreleases", "HelmRelease")),
             *_kinds("logging.banzaicloud.io", ("clusteroutputs", "ClusterOutput")),
@@ -179,16 +196,36 @@ _KIND_NAMES = Counter(entry.kind for entry in CATALOG)
 
 
 def evidence_key(group: str, kind: str) -> str:
-    """The name under which a kind's evidence status is reported.
+    """The name under which one API's kind is reported when it cannot be collected.
 
-    Checks ask about a kind by its bare name (``NetworkPolicy``). Where several APIs use
-    the same name, the built-in one keeps the bare name and the others are qualified with
-    their group (``NetworkPolicy.crd.projectcalico.org``), so that a forbidden Calico list
-    never makes the Kubernetes NetworkPolicies look unobservable.
+    Where several APIs use the same kind name (NetworkPolicy in Kubernetes and Calico,
+    AuthorizationPolicy in Istio and Linkerd), each add-on's is qualified with its group
+    (``NetworkPolicy.crd.projectcalico.org``); ``bare_names`` then decides what the bare
+    name, which checks ask about, reports.
     """
     if group in BUILTIN_GROUPS or _KIND_NAMES.get(kind, 0) <= 1:
         return kind
     return f"{kind}.{group}"
+
+
+def bare_names(not_collected: dict[str, str], missing: set[str]) -> tuple[dict[str, str], set[str]]:
+    """Add the bare kind names that checks ask about, conservatively.
+
+    A kind is not collected if any API serving that name could not be listed: a check
+    cannot know it saw every AuthorizationPolicy when Linkerd's were refused. It is absent
+    only when every API serving that name is absent.
+    """
+    collected = dict(not_collected)
+    for key, reason in not_collected.items():
+        kind, _, group = key.partition(".")
+        if group:
+            collected.setdefault(kind, f"{reason} ({group})")
+    absent = set(missing)
+    for kind, count in _KIND_NAMES.items():
+        providers = {evidence_key(e.group, e.kind) for e in CATALOG if e.kind == kind}
+        if count > 1 and kind not in providers and providers <= missing:
+            absent.add(kind)
+    return dict(sorted(collected.items())), absent
 
 
 def permission(group: str, resource: str, namespace: str | None) -> str:
