@@ -79,3 +79,28 @@ def test_bare_names_are_conservative(
     not_collected, missing, expected_not_collected, expected_missing
 ):
     assert bare_names(not_collected, missing) == (expected_not_collected, expected_missing)
+
+
+def test_the_sources_stay_below_the_command_line():
+    """Progress reaches the terminal through a callback: sources never import the CLI,
+    rich, typer or jinja2, and only the cluster module imports the Kubernetes client."""
+    import ast
+    from pathlib import Path
+
+    import zt_audit.sources
+
+    banned = ("zt_audit.cli", "zt_audit.report", "zt_audit.rules", "rich", "typer", "jinja2")
+    problems = []
+    for path in sorted(Path(zt_audit.sources.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith(banned) or (
+                    name.startswith("kubernetes") and path.name != "cluster.py"
+                ):
+                    problems.append(f"{path.name} imports {name}")
+    assert problems == []
