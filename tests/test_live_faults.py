@@ -235,3 +235,19 @@ def test_a_401_in_the_middle_of_the_scan_ends_it(apiserver: ApiServer, kubeconfi
     result = run_cli("scan", "--kubeconfig", str(kubeconfig))
     assert result.code == 2
     assert "credentials were rejected" in result.stderr
+
+
+def test_a_list_that_never_ends_costs_only_its_kind(apiserver: ApiServer, kubeconfig: Path):
+    endless = b'{"items": [], "metadata": {"continue": "again"}}'
+    apiserver.faults.append(Fault(r"^/api/v1/services$", body=endless))
+    _, report = scan(kubeconfig)
+    assert report["source"]["forbidden"] == {
+        "Service": "GET /api/v1/services: the list does not end"
+    }
+    assert len(apiserver.requests_to(r"^/api/v1/services$")) == 2
+
+
+def test_a_namespace_that_does_not_exist_is_named(kubeconfig: Path):
+    result, report = scan(kubeconfig, "-n", "payments", "-n", "paymnets")
+    assert "zt-audit: warning: namespace paymnets does not exist\n" in result.stderr
+    assert report["inventory"]["namespaces"] == ["payments"]

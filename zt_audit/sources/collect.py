@@ -34,6 +34,7 @@ SECRET_TYPES = (
     "kubernetes.io/tls",
 )
 OTHER_SECRET_TYPES = ",".join(f"type!={name}" for name in SECRET_TYPES)
+MAX_PAGES = 20_000  # ten million objects of one kind at the default page size
 
 
 class Progress(Protocol):
@@ -63,6 +64,7 @@ class Collection:
     namespaces: tuple[str, ...] = ()
     not_collected: dict[str, str] = field(default_factory=dict)  # kind key -> reason
     missing_apis: set[str] = field(default_factory=set)
+    missing_namespaces: tuple[str, ...] = ()  # asked for with -n, and not found
 
     @property
     def complete(self) -> bool:
@@ -115,14 +117,19 @@ def collect(
 
     objects.sort(key=_identity)
     not_collected, missing = bare_names(not_collected, found.missing)
+    namespaces = tuple(sorted(set(options.namespaces)))
+    present = {_identity(o)[3] for o in objects if o.get("kind") == "Namespace"}
     return Collection(
         objects=objects,
         server_version=found.version,
         collected_at=collected_at,
         source=transport.description,
-        namespaces=tuple(sorted(set(options.namespaces))),
+        namespaces=namespaces,
         not_collected=not_collected,
         missing_apis=missing,
+        missing_namespaces=tuple(
+            ns for ns in namespaces if ns not in present and "Namespace" not in not_collected
+        ),
     )
 
 
@@ -155,8 +162,7 @@ def _run(transport: Transport, task: _Task, options: CollectOptions) -> list[dic
             item = get_json(transport, path, accept=accept, retry=options.retry)
         except RequestFailed as error:
             if error.status == 404:
-                log.warning("namespace %s does not exist", task.name)
-                return []
+                return []  # reported from the collection: it holds no such Namespace
             raise
         return _keep([item], task)
     return _keep(_paged(transport, task, accept, options), task)
@@ -171,6 +177,7 @@ def _paged(transport: Transport, task: _Task, accept: str, options: CollectOptio
     for restart in (False, True):
         items: list[Any] = []
         token: str | None = None
+        seen: set[str] = set()
         try:
             while True:
                 query = [*base, ("continue", token)] if token else base
@@ -181,6 +188,10 @@ def _paged(transport: Transport, task: _Task, accept: str, options: CollectOptio
                 token = metadata.get("continue") if isinstance(metadata, dict) else None
                 if not token or not isinstance(token, str):
                     return items
+                if token in seen or len(seen) >= MAX_PAGES:
+                    # A server that never ends a list must not hold the scan forever.
+                    raise RequestFailed(200, f"GET {path}: the list does not end")
+                seen.add(token)
         except RequestFailed as error:
             if error.status != 410 or restart:
                 raise
