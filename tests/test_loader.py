@@ -214,6 +214,58 @@ def test_small_aliases_are_fine(tmp_path):
     assert web.spec["template"]["metadata"]["labels"] == {"app": "web"}
 
 
+def test_recursive_alias_is_refused(tmp_path):
+    content = b"apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: loop, self: *m}\n"
+    inventory, bad = _load_with(tmp_path, "loop.yaml", content)
+    assert [r.name for r in inventory] == ["kept"]
+    [error] = inventory.errors
+    assert str(error).startswith(f"{bad}:1: ")
+    assert "alias" in error.message
+
+
+def test_merge_keys_are_honoured_and_lines_stay_right(tmp_path):
+    content = (
+        b"# leading comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n"
+        b"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        b"  template:\n    spec:\n      containers:\n        - &base {name: web, image: nginx}\n"
+        b"        - <<: *base\n          name: sidecar\n"
+    )
+    inventory, bad = _load_with(tmp_path, "merge.yaml", content)
+    assert inventory.errors == []
+    web = inventory.get("Deployment", "default", "web", group="apps")
+    containers = web.spec["template"]["spec"]["containers"]
+    assert containers[1] == {"name": "sidecar", "image": "nginx"}
+    assert web.origin.line == 7
+    sidecar = inventory.locator.locate(
+        web.origin, ("spec", "template", "spec", "containers", 1, "name")
+    )
+    assert sidecar.line == 16
+    assert inventory.get("ConfigMap", "default", "first").origin.line == 3
+
+
+def test_an_unknown_tag_is_an_error_for_its_document_only(tmp_path):
+    content = (
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tagged}\ndata: {a: !Ref x}\n---\n"
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n"
+    )
+    inventory, bad = _load_with(tmp_path, "tags.yaml", content)
+    assert sorted(r.name for r in inventory) == ["after", "kept"]
+    [error] = inventory.errors
+    assert str(error).startswith(f"{bad}:4: invalid YAML: ")
+
+
+def test_last_applied_configuration_and_managed_fields_are_dropped(tmp_path):
+    content = (
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations:\n"
+        b'    kubectl.kubernetes.io/last-applied-configuration: \'{"data":{"k":"c2VjcmV0"}}\'\n'
+        b"    team: a\n  managedFields: [{manager: kubectl}]\ntype: Opaque\n"
+    )
+    inventory, _ = _load_with(tmp_path, "secret.yaml", content)
+    secret = inventory.of_kind("Secret")[0]
+    assert secret.annotations == {"team": "a"}
+    assert "managedFields" not in secret.metadata
+
+
 def test_deep_nesting_is_refused(tmp_path):
     depth = 300
     content = (

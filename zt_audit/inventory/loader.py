@@ -11,7 +11,6 @@ import codecs
 import gc
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 import yaml
 from yaml.constructor import SafeConstructor
 
+from zt_audit.inventory import yamlstream
 from zt_audit.inventory.locate import Locator, Origin
 from zt_audit.inventory.model import InputProblem, Inventory, Resource
 
@@ -31,8 +31,8 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 # Limits well beyond any real manifest and well below what would hurt the machine.
-MAX_DEPTH = 200
-MAX_EXPANDED_NODES = 2_000_000
+MAX_DEPTH = yamlstream.MAX_DEPTH
+MAX_EXPANDED_NODES = yamlstream.MAX_EXPANDED_NODES
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
@@ -175,68 +175,101 @@ def _decode(data: bytes, name: str, result: LoadResult) -> str | None:
         return None
 
 
+# An object's place in its input: 1-based line, 0-based column, character span.
+Span = tuple[int, int, int, int]
+
+
 def _load_text(text: str, name: str, result: LoadResult) -> None:
     loader = _Loader(text)
-    anchors = "&" in text
-    index = 0
     # The cyclic garbage collector would otherwise rescan every object parsed so far,
     # again and again; parsing creates no cycles, so pausing it halves the load time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        while True:
-            try:
-                if not loader.check_node():
-                    break
-                node = loader.get_node()
-            except yaml.MarkedYAMLError as error:
-                mark = error.problem_mark or error.context_mark
-                line = mark.line + 1 if mark is not None else None
-                reason = (error.problem or error.context or "invalid YAML").strip()
-                result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
-                return  # the parser cannot resynchronise after an error
-            except yaml.YAMLError as error:
-                result.problems.append(InputProblem(name, None, f"invalid YAML: {error}"))
-                return
-            index += 1
-            if node is None:
-                continue
-            problem = _hostile(node, text, anchors)
-            if problem:
-                result.problems.append(InputProblem(name, node.start_mark.line + 1, problem))
-                continue
-            try:
-                data = _construct(node, loader)
-            except yaml.YAMLError as error:
-                result.problems.append(
-                    InputProblem(name, node.start_mark.line + 1, f"invalid YAML: {error}")
-                )
-                continue
-            _add_document(data, node, name, result)
+        for document in yamlstream.documents(loader):
+            line = document.start.line + 1
+            if document.problem:
+                result.problems.append(InputProblem(name, line, document.problem))
+            elif document.unusual:
+                _load_unusual(text, document, name, result)
+            else:
+                spans = {key: _span(start, end) for key, (start, end) in document.spans.items()}
+                _add_document(document.data, spans, line, name, result)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = (error.problem or error.context or "invalid YAML").strip()
+        # The parser cannot resynchronise after a syntax error: the rest of the file is lost.
+        result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
+    except yaml.YAMLError as error:
+        result.problems.append(InputProblem(name, None, f"invalid YAML: {error}"))
     finally:
         loader.dispose()
         if collecting:
             gc.enable()
 
 
-def _hostile(root: yaml.Node, text: str, anchors: bool) -> str | None:
-    """Refuse documents that would exhaust memory or recursion downstream.
+def _span(start: yaml.Mark, end: yaml.Mark, shift: int = 0) -> Span:
+    return (start.line + 1, start.column, start.index + shift, end.index + shift)
+
+
+def _load_unusual(text: str, document: yamlstream.Document, name: str, result: LoadResult) -> None:
+    """Build a document with merge keys, complex keys or explicit tags the PyYAML way.
+
+    The document's text is parsed on its own, padded so that lines and columns match the
+    file; character offsets are shifted back afterwards.
+    """
+    start, end = document.start, document.end
+    assert end is not None
+    padding = "\n" * start.line + " " * start.column
+    shift = start.index - len(padding)
+    loader = _Loader(padding + text[start.index : end.index])
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return
+        problem = _hostile(node)
+        if problem:
+            result.problems.append(InputProblem(name, start.line + 1, problem))
+            return
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else start.line + 1
+        reason = (error.problem or error.context or "invalid YAML").strip()
+        result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
+        return
+    except yaml.YAMLError as error:
+        result.problems.append(InputProblem(name, start.line + 1, f"invalid YAML: {error}"))
+        return
+    finally:
+        loader.dispose()
+    spans = {id(data): _span(node.start_mark, node.end_mark, shift)}
+    items = data.get("items") if isinstance(data, dict) else None
+    items_node = _mapping_value(node, "items")
+    if isinstance(items, list) and isinstance(items_node, yaml.SequenceNode):
+        for item, item_node in zip(items, items_node.value, strict=False):
+            spans[id(item)] = _span(item_node.start_mark, item_node.end_mark, shift)
+    _add_document(data, spans, start.line + 1, name, result)
+
+
+def _hostile(root: yaml.Node) -> str | None:
+    """Refuse a composed document that would exhaust memory or recursion downstream.
 
     A node reached twice is an alias; counting the expanded size with memoisation catches
-    "billion laughs" documents without expanding them. Walking every node costs a third of
-    the load time, so it is skipped where the text itself bounds the depth and no anchor
-    exists.
+    "billion laughs" documents without expanding them, and a node that contains itself is
+    a recursive alias.
     """
-    if not anchors and _shallow(root, text, 1):
-        return None
     expanded: dict[int, int] = {}
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
     while stack:
         node, depth, done = stack.pop()
         key = id(node)
         if done:
-            children = _children(node)
-            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            sizes = [expanded[id(child)] for child in _children(node)]
+            if 0 in sizes:  # a child still being visited is an ancestor
+                return "document contains a recursive alias; skipped"
+            expanded[key] = 1 + sum(sizes)
             if expanded[key] > MAX_EXPANDED_NODES:
                 return "document expands to too many nodes (alias bomb?); skipped"
             continue
@@ -244,79 +277,12 @@ def _hostile(root: yaml.Node, text: str, anchors: bool) -> str | None:
             continue
         if depth > MAX_DEPTH:
             return f"document nested deeper than {MAX_DEPTH} levels; skipped"
-        expanded[key] = 0  # visiting; a cycle would read the 0 and terminate
+        expanded[key] = 0
         stack.append((node, depth, True))
         for child in _children(node):
             if id(child) not in expanded:
                 stack.append((child, depth + 1, False))
     return None
-
-
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-_INT, _BOOL, _NULL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
-_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
-_SCALARS = SafeConstructor()
-
-
-class _Unusual(Exception):
-    """A node the fast path does not build: merge keys, sets, custom tags."""
-
-
-def _construct(node: yaml.Node, loader: _Loader) -> Any:
-    """Build a document's data, six times faster than PyYAML's generic constructor.
-
-    Kubernetes manifests use plain mappings, sequences and scalars; anything else goes to
-    PyYAML's constructor, which also reports what is invalid. Recursion is safe here:
-    ``_hostile`` has bounded the depth.
-    """
-    try:
-        return _fast(node)
-    except (_Unusual, TypeError):
-        return loader.construct_document(node)
-
-
-def _fast(node: yaml.Node) -> Any:
-    tag = node.tag
-    if tag in _TEXT_TAGS:
-        return node.value
-    if tag == _MAP:
-        data = {}
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                raise _Unusual
-            data[_fast(key)] = _fast(value)
-        return data
-    if tag == _SEQ:
-        return [_fast(item) for item in node.value]
-    if tag == _INT:
-        return _SCALARS.construct_yaml_int(node)
-    if tag == _BOOL:
-        return _SCALARS.construct_yaml_bool(node)
-    if tag == _NULL:
-        return None
-    if tag == "tag:yaml.org,2002:float":
-        return _SCALARS.construct_yaml_float(node)
-    raise _Unusual
-
-
-_INDENT = re.compile(r"^[ \t-]*", re.MULTILINE)
-
-
-def _shallow(node: yaml.Node, text: str, depth: int) -> bool:
-    """Whether ``node`` surely nests less than MAX_DEPTH deep, judged from its text.
-
-    Block nesting needs indentation and flow nesting needs brackets, so indentation plus
-    the number of brackets bounds the depth. A large document (a List of thousands of
-    items) fails that bound as a whole, so its children are judged one by one.
-    """
-    span = text[node.start_mark.index : node.end_mark.index]
-    indent = max((len(m) for m in _INDENT.findall(span)), default=0)
-    if depth + indent + span.count("[") + span.count("{") < MAX_DEPTH:
-        return True
-    children = _children(node)
-    if not children or depth >= MAX_DEPTH:
-        return False
-    return all(_shallow(child, text, depth + 1) for child in children)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -327,8 +293,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _add_document(data: Any, node: yaml.Node, name: str, result: LoadResult) -> None:
-    line = node.start_mark.line + 1
+def _add_document(
+    data: Any, spans: dict[int, Span], line: int, name: str, result: LoadResult
+) -> None:
     if data is None:
         return
     if not isinstance(data, dict):
@@ -339,39 +306,36 @@ def _add_document(data: Any, node: yaml.Node, name: str, result: LoadResult) -> 
     kind = data.get("kind")
     items = data.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-        _add_list(data, node, name, result)
+        _add_list(data, spans, line, name, result)
         return
-    _add_object(data, node, name, result)
+    _add_object(data, spans.get(id(data)), line, name, result)
 
 
-def _add_list(data: dict[str, Any], node: yaml.Node, name: str, result: LoadResult) -> None:
+def _add_list(
+    data: dict[str, Any], spans: dict[int, Span], line: int, name: str, result: LoadResult
+) -> None:
     """``kind: List`` and typed lists (``PodList``) carry their objects in ``items``."""
-    items_node = _mapping_value(node, "items")
-    item_nodes = items_node.value if isinstance(items_node, yaml.SequenceNode) else []
     list_kind = data["kind"][: -len("List")]
     list_api_version = data.get("apiVersion")
-    for position, item in enumerate(data["items"]):
-        item_node = item_nodes[position] if position < len(item_nodes) else node
-        if isinstance(item, dict) and list_kind and list_kind != "":
+    for item in data["items"]:
+        if not isinstance(item, dict):
+            result.problems.append(
+                InputProblem(name, line, "list item is not a mapping; skipped", level="warning")
+            )
+            continue
+        if list_kind:
             # Lists fetched straight from the API leave kind and apiVersion off the items.
             item.setdefault("kind", list_kind)
             if isinstance(list_api_version, str):
                 item.setdefault("apiVersion", list_api_version)
-        if not isinstance(item, dict):
-            result.problems.append(
-                InputProblem(
-                    name,
-                    item_node.start_mark.line + 1,
-                    "list item is not a mapping; skipped",
-                    level="warning",
-                )
-            )
-            continue
-        _add_object(item, item_node, name, result)
+        _add_object(item, spans.get(id(item)), line, name, result)
 
 
-def _add_object(data: dict[str, Any], node: yaml.Node, name: str, result: LoadResult) -> None:
-    line = node.start_mark.line + 1
+def _add_object(
+    data: dict[str, Any], span: Span | None, line: int, name: str, result: LoadResult
+) -> None:
+    if span is not None:
+        line = span[0]
     kind, api_version = data.get("kind"), data.get("apiVersion")
     if not (isinstance(kind, str) and kind and isinstance(api_version, str) and api_version):
         result.problems.append(
@@ -385,14 +349,27 @@ def _add_object(data: dict[str, Any], node: yaml.Node, name: str, result: LoadRe
             InputProblem(name, line, f"{kind}: metadata is not a mapping; skipped", "warning")
         )
         return
-    origin = Origin(
-        source=name,
-        line=line,
-        column=node.start_mark.column,
-        start=node.start_mark.index,
-        end=node.end_mark.index,
-    )
+    _drop_bulk(data)
+    origin = None
+    if span is not None:
+        origin = Origin(source=name, line=span[0], column=span[1], start=span[2], end=span[3])
     result.resources.append(Resource(data, origin))
+
+
+# Bookkeeping no check reads, which can double an object's size: server-side apply's
+# field ownership, and kubectl's copy of the whole last applied object (a Secret's
+# included).
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _drop_bulk(data: dict[str, Any]) -> None:
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        return
+    metadata.pop("managedFields", None)
+    annotations = metadata.get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(LAST_APPLIED, None)
 
 
 def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
