@@ -19,6 +19,7 @@ from conftest import CliResult, run_cli
 
 from zt_audit.cli.app import main
 from zt_audit.cli.environment import Environment
+from zt_audit.sources import cluster
 from zt_audit.sources.cluster import ConnectOptions, connect
 from zt_audit.sources.collect import CollectOptions, collect
 from zt_audit.sources.fetch import RetryPolicy
@@ -251,3 +252,28 @@ def test_a_namespace_that_does_not_exist_is_named(kubeconfig: Path):
     result, report = scan(kubeconfig, "-n", "payments", "-n", "paymnets")
     assert "zt-audit: warning: namespace paymnets does not exist\n" in result.stderr
     assert report["inventory"]["namespaces"] == ["payments"]
+
+
+def test_inside_a_pod_the_service_account_is_used(
+    apiserver: ApiServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """With no kubeconfig, a pod's mounted token and CA and the KUBERNETES_SERVICE_* env
+    variables are used, as the kubelet provides them."""
+    mount = tmp_path / "serviceaccount"
+    mount.mkdir()
+    (mount / "token").write_text(apiserver.token)
+    (mount / "ca.crt").write_text(apiserver.ca_pem)
+    monkeypatch.setattr(cluster, "SERVICE_ACCOUNT", mount)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", apiserver.url.rsplit(":", 1)[1])
+
+    result = run_cli("scan", "-f", "json")
+    assert result.code in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    assert report["source"]["description"].startswith("cluster: in-cluster service account")
+    assert all(request.authorized for request in apiserver.requests)
+    assert run_cli("scan", "--context", "x").stderr == (
+        "zt-audit: error: --context needs a kubeconfig; none was found\n"
+    )

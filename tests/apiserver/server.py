@@ -103,7 +103,8 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             accept = self.headers.get("Accept", "")
-            authorized = self.headers.get("Authorization") == f"Bearer {server.token}"
+            scheme, _, credential = self.headers.get("Authorization", "").partition(" ")
+            authorized = scheme.lower() == "bearer" and credential == server.token
             server.record(Request(parts.path, query, accept, authorized, time.monotonic()))
             # The client may have given up already (a timeout test).
             with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):

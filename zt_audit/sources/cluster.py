@@ -19,6 +19,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.incluster_config import InClusterConfigLoader
 
 from zt_audit.errors import SourceError, UsageError
 from zt_audit.sources.transport import Reply, TransportError
@@ -26,7 +27,8 @@ from zt_audit.sources.transport import Reply, TransportError
 log = logging.getLogger(__name__)
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
-SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+# Where the kubelet mounts a pod's service-account token and the cluster's CA.
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,12 @@ def connect(options: ConnectOptions) -> ClusterTransport:
     elif _in_cluster():
         if options.context:
             raise UsageError("--context needs a kubeconfig; none was found")
+        loader = InClusterConfigLoader(
+            token_filename=str(SERVICE_ACCOUNT / "token"),
+            cert_filename=str(SERVICE_ACCOUNT / "ca.crt"),
+        )
         try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
+            loader.load_and_set(configuration)
         except ConfigException as error:
             raise SourceError(f"in-cluster configuration: {_first_line(str(error))}") from error
         description = "in-cluster service account"
@@ -144,7 +150,7 @@ def _load_kubeconfig(files: str, context: str | None, configuration) -> str:
 
 
 def _in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and SERVICE_ACCOUNT_TOKEN.is_file()
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and (SERVICE_ACCOUNT / "token").is_file()
 
 
 def _describe_network_error(error: urllib3.exceptions.HTTPError) -> str:
