@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import yaml
-from apiserver.server import ApiServer
+from apiserver.server import ApiServer, Fault
 from apiserver.store import CLUSTER
 from conftest import run_cli
 
@@ -125,3 +125,34 @@ def test_namespace_scope_lists_only_inside_the_namespaces(apiserver: ApiServer, 
     assert apiserver.requests_to(r"^/api/v1/namespaces/payments$")  # a GET, not a list
     assert report["source"]["bundle_is_complete"] is False
     assert report["inventory"]["namespaces"] == ["payments"]
+
+
+def test_secret_data_sent_anyway_is_never_kept(apiserver: ApiServer, kubeconfig: Path):
+    """A server that ignores the metadata-only request (API servers before 1.15 did) and
+    sends whole Secrets: their data, and the annotation that copies it, are dropped."""
+    leaked = {
+        "kind": "SecretList",
+        "apiVersion": "v1",
+        "metadata": {},
+        "items": [
+            {
+                "metadata": {
+                    "name": "ignored-accept",
+                    "namespace": "default",
+                    "annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": "canary-annotation"
+                    },
+                },
+                "type": "Opaque",
+                "data": {"password": "Y2FuYXJ5LWlnbm9yZWQtYWNjZXB0"},
+                "stringData": {"token": "canary-ignored-accept-plain"},
+            }
+        ],
+    }
+    apiserver.faults.append(Fault(r"^/api/v1/secrets$", body=json.dumps(leaked).encode()))
+    snapshot = run_cli("snapshot", "--kubeconfig", str(kubeconfig), "-o", "-")
+
+    assert snapshot.code == 0, snapshot.stderr
+    assert "ignored-accept" in snapshot.stdout  # the Secret is known to exist
+    for value in ("canary-annotation", "Y2FuYXJ5LWlnbm9yZWQtYWNjZXB0", "canary-ignored-accept"):
+        assert value not in snapshot.stdout
