@@ -321,3 +321,10 @@ def test_unknown_plugin_warns_and_cilium_always_mode_is_a_default_deny():
     (web,) = [e for e in engine.endpoints if e.key == "default/web"]
     assert engine.reach(INGRESS)[web.index].isolated
     assert engine.reach(EGRESS)[web.index].isolated
+
+
+def test_hostnetwork_ports_are_exposure_warnings():
+    outcome = scan_files(FIXTURES / "network" / "world.yaml")
+    assert findings(result_of(outcome, "NET-08")) == [
+        ("warn", "DaemonSet/default/hostnet", "spec.template.spec.containers[0].ports[0]", 165)
+    ]

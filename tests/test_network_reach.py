@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPORA, run_cli
+from conftest import CORPORA, FIXTURES, run_cli
 
 from zt_audit.analysis.netpol import NetworkEngine
 from zt_audit.analysis.netpol.connectivity import connectivity_map
@@ -158,3 +158,40 @@ def test_connectivity_map_cap_summarises_the_rest(engine):
     # Past the cap, connections are counted port-blind, so the total may only grow.
     assert capped.total >= full.total
     assert sum(capped.namespace_pairs.values()) >= sum(full.namespace_pairs.values())
+
+
+SAME_NAMES = str(FIXTURES / "network" / "same-names.yaml")
+
+
+def test_ambiguous_name_exits_2_and_kind_disambiguates():
+    ambiguous = run_cli("reach", SAME_NAMES, "--from", "shop/api", "--to", "203.0.113.9")
+    assert ambiguous.code == 2
+    assert "ambiguous (Deployment/shop/api, StatefulSet/shop/api)" in ambiguous.stderr
+    chosen = run_cli(
+        "reach",
+        SAME_NAMES,
+        "--from",
+        "203.0.113.9",
+        "--to",
+        "Deployment/shop/api",
+        "--port",
+        "8080",
+    )
+    assert chosen.code == 0
+
+
+def test_a_pod_is_named_by_its_own_name_too():
+    result = run_cli(
+        "reach",
+        SAME_NAMES,
+        "--from",
+        "203.0.113.9",
+        "--to",
+        "shop/api-7c9d5b8f4-x2kqp",
+        "--port",
+        "9090",
+        "-f",
+        "json",
+    )
+    assert result.code == 1
+    assert json.loads(result.stdout)["to"] == {"kind": "Deployment", "workload": "shop/api"}

@@ -1,14 +1,15 @@
 """Network exposure (NET-08): workloads reachable on addresses outside NetworkPolicy.
 
-Load balancers open to every address, NodePorts, ``externalIPs`` and ``hostPort`` put a
-workload on an external or node address that no NetworkPolicy governs.
+Load balancers open to every address, NodePorts, ``externalIPs``, ``hostPort`` and the
+ports of hostNetwork pods put a workload on an external or node address that no
+NetworkPolicy governs.
 """
 
 from __future__ import annotations
 
 from zt_audit.engine.context import ScanContext, from_findings, not_applicable
 from zt_audit.engine.model import CheckResult, Finding, Status
-from zt_audit.inventory import Resource
+from zt_audit.inventory import Resource, Workload
 
 SERVICE_SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
 INTERNAL_LB_ANNOTATIONS = {
@@ -75,31 +76,47 @@ def _service_findings(ctx: ScanContext, service: Resource) -> list[Finding]:
     return findings
 
 
+def _workload_findings(ctx: ScanContext, workload: Workload) -> list[Finding]:
+    """hostPort bindings, and ports a hostNetwork pod opens on its node's addresses."""
+    findings = []
+    for container in workload.containers():
+        ports = container.spec.get("ports")
+        if not isinstance(ports, list):
+            continue
+        for index, port in enumerate(ports):
+            if not isinstance(port, dict):
+                continue
+            host_port = port.get("hostPort")
+            subject = f"container {container.name} of {workload.kind} {workload.key}"
+            if workload.host_network:
+                number = port.get("containerPort")
+                findings.append(
+                    ctx.finding(
+                        workload.resource,
+                        (*container.path, "ports", index),
+                        f"{subject} listens on port {number} of its node's addresses, "
+                        "outside NetworkPolicy (hostNetwork)",
+                        status=Status.WARN,
+                    )
+                )
+            elif isinstance(host_port, int) and not isinstance(host_port, bool) and host_port > 0:
+                findings.append(
+                    ctx.finding(
+                        workload.resource,
+                        (*container.path, "ports", index, "hostPort"),
+                        f"{subject} binds host port {host_port} on its node",
+                    )
+                )
+    return findings
+
+
 def exposure(ctx: ScanContext) -> CheckResult:
     services = [s for s in ctx.inventory.of_kind("Service", group="") if ctx.in_scope(s.namespace)]
     findings: list[Finding] = []
     for service in services:
         findings.extend(_service_findings(ctx, service))
     for workload in ctx.workloads:
-        for container in workload.containers():
-            ports = container.spec.get("ports")
-            if not isinstance(ports, list):
-                continue
-            for index, port in enumerate(ports):
-                if (
-                    isinstance(port, dict)
-                    and isinstance(port.get("hostPort"), int)
-                    and (port["hostPort"] > 0)
-                    and not workload.host_network
-                ):
-                    findings.append(
-                        ctx.finding(
-                            workload.resource,
-                            (*container.path, "ports", index, "hostPort"),
-                            f"container {container.name} of {workload.kind} {workload.key} "
-                            f"binds host port {port['hostPort']} on its node",
-                        )
-                    )
+        findings.extend(_workload_findings(ctx, workload))
     evaluated = len(services) + len(ctx.workloads)
     if evaluated == 0:
         return not_applicable("no Services or workloads in scope")
