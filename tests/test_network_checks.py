@@ -10,9 +10,14 @@ from conftest import CORPORA, FIXTURES, result_of, scan_files
 
 from zt_audit.analysis.netpol import EGRESS, INGRESS, NetworkEngine
 from zt_audit.analysis.netpol.environment import network_plugins
+from zt_audit.engine.config import ScanConfig
+from zt_audit.engine.evidence import EvidenceSources
 from zt_audit.engine.model import Status
+from zt_audit.engine.registry import discover
+from zt_audit.inventory import load_inventory
 from zt_audit.inventory.loader import load_text
 from zt_audit.report.document import build_report
+from zt_audit.scan import run_scan
 
 CHECKS = FIXTURES / "network" / "checks"
 SEGMENTED, FLAT = CHECKS / "segmented.yaml", CHECKS / "flat.yaml"
@@ -328,3 +333,15 @@ def test_hostnetwork_ports_are_exposure_warnings():
     assert findings(result_of(outcome, "NET-08")) == [
         ("warn", "DaemonSet/default/hostnet", "spec.template.spec.containers[0].ports[0]", 165)
     ]
+
+
+def test_forbidden_policy_listing_is_not_observable():
+    inventory = load_inventory([str(SEGMENTED)])
+    evidence = EvidenceSources(
+        mode="cluster", forbidden={"CiliumNetworkPolicy": "list ciliumnetworkpolicies.cilium.io"}
+    )
+    outcome = run_scan(inventory, discover(), ScanConfig(), evidence)
+    for check_id in ("NET-02", "NET-03", "NET-04", "NET-05", "NET-06"):
+        result = result_of(outcome, check_id)
+        assert result.status is Status.NOT_OBSERVABLE, check_id
+        assert "CiliumNetworkPolicy could not be listed" in result.reason

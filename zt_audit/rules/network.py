@@ -28,6 +28,7 @@ from zt_audit.engine.context import (
     not_observable,
     passed,
 )
+from zt_audit.engine.evidence import SourceStatus
 from zt_audit.engine.model import CheckResult, Finding, Ratio, Status
 from zt_audit.engine.registry import Implementation
 from zt_audit.rules.network_exposure import exposure
@@ -57,10 +58,17 @@ def _denies(ctx: ScanContext, namespace: str, direction: str) -> bool:
 
 
 def _policies_unseen(ctx: ScanContext) -> CheckResult | None:
-    """Not observable when no policy of any dialect is in an input that may be partial."""
+    """Not observable when policies could not be listed, or when no policy of any dialect
+    is in an input that may be partial."""
+    kinds = sorted({kind for _, kind in POLICY_KINDS})
+    forbidden = [k for k in kinds if ctx.kind_status(k) is SourceStatus.FORBIDDEN]
+    if forbidden:
+        return not_observable(
+            "; ".join(ctx.evidence.describe(k, SourceStatus.FORBIDDEN) for k in forbidden),
+            hint="grant list on these kinds to the identity that scans",
+        )
     if engine(ctx).policies:
         return None
-    kinds = sorted({kind for _, kind in POLICY_KINDS})
     unseen = ctx.unobservable(*kinds)
     if unseen is None:
         return None
@@ -238,7 +246,7 @@ def isolation_coverage(ctx: ScanContext) -> CheckResult:
     findings = [
         ctx.finding(
             e.workload.resource,
-            ("metadata", "name") if e.kind != "Pod" else ("metadata", "labels"),
+            (*e.workload.spec_path[:-1], "metadata", "labels"),
             f"{e.kind} {e.key} is selected by no ingress-isolating policy: every pod and "
             "address may connect to it",
             status=status,
@@ -375,10 +383,9 @@ def metadata_reachable(ctx: ScanContext) -> CheckResult:
     endpoints = [e for e in net.endpoints if id(e.workload) in scoped]
     if not endpoints:
         return not_applicable("no workloads in scope")
-    if not net.policies:
-        unseen = _policies_unseen(ctx)
-        if unseen is not None:
-            return unseen
+    unseen = _policies_unseen(ctx)
+    if unseen is not None:
+        return unseen
     status = Status.FAIL if cloud is not None else Status.WARN
     findings = []
     for endpoint in endpoints:
