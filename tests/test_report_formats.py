@@ -99,11 +99,14 @@ def test_sarif_results_are_the_findings_with_file_and_line(example):
 
 def test_unobservable_checks_are_notifications_not_results(example):
     run = json.loads(render_sarif(example))["runs"][0]
-    assert "IMG-06" not in {r["ruleId"] for r in run["results"]}
+    unobserved = sorted(c["id"] for c in example["checks"] if c["status"] == "not_observable")
+    assert "IMG-06" in unobserved
+    assert not set(unobserved) & {r["ruleId"] for r in run["results"]}
     notes = run["invocations"][0]["toolExecutionNotifications"]
-    assert [n["associatedRule"]["id"] for n in notes] == ["IMG-06"]
-    assert notes[0]["message"]["text"].startswith("IMG-06 was not evaluated: ")
-    assert "To resolve:" in notes[0]["message"]["text"]
+    assert sorted(n["associatedRule"]["id"] for n in notes) == unobserved
+    img06 = next(n for n in notes if n["associatedRule"]["id"] == "IMG-06")
+    assert img06["message"]["text"].startswith("IMG-06 was not evaluated: ")
+    assert "To resolve:" in img06["message"]["text"]
 
 
 # SARIF §3.27.10: error is a serious problem, warning a problem, note a minor one.
@@ -201,9 +204,10 @@ def test_junit_validates_and_counts_as_ci_dashboards_expect(example, hostile, ju
     assert root.get("failures") == str(summary["fail"])
     assert root.get("errors") == str(summary["error"])
     assert root.get("skipped") == str(summary["not_observable"] + summary["not_applicable"])
-    assert [s.get("name") for s in root] == [
-        "zt-audit.devices", "zt-audit.networks", "zt-audit.applications",
-    ]  # fmt: skip
+    # One suite per pillar that owns a check, in pillar order.
+    order = ["identity", "devices", "networks", "applications", "data"]
+    owners = sorted({c["pillar"] for c in example["checks"]}, key=order.index)
+    assert [s.get("name") for s in root] == [f"zt-audit.{p}" for p in owners]
 
 
 def test_junit_testcases_carry_failures_and_skips_with_reasons(example):
@@ -266,12 +270,22 @@ def test_markdown_code_spans_outgrow_backticks_inside():
 
 def test_markdown_summary_is_compact_and_complete(example):
     md = render_markdown(example)
-    assert md.startswith("## zt-audit zero-trust posture\n\n**Score 26.7 / 100** · ")
-    assert "| Networks | 29.2 | Initial | 100% | 3 | 2 | 7 | 0 |" in md
-    assert md.count("\n- **") == 10
-    assert "- and 14 more checks in the full report" in md
+    overall = example["score"]["overall"]
+    assert md.startswith(f"## zt-audit zero-trust posture\n\n**Score {overall:.1f} / 100** · ")
+    networks = example["score"]["pillars"]["networks"]
+    counts = networks["counts"]
+    row = (
+        f"| Networks | {networks['score']:.1f} | {networks['stage'].capitalize()} | "
+        f"{networks['coverage']:.0%} | {counts['pass']} | {counts['warn']} | {counts['fail']} | "
+        f"{counts['not_observable']} |"
+    )
+    assert row in md
+    problems = [c for c in example["checks"] if c["status"] in ("fail", "warn")]
+    assert md.count("\n- **") == min(10, len(problems))
+    assert f"- and {len(problems) - 10} more checks in the full report" in md
     assert "  - ` examples/cluster/30-legacy.yaml:37 ` container agent of Deployment" in md
-    assert "<summary>Not observable (1): never counted as a pass</summary>" in md
+    unobserved = sum(c["status"] == "not_observable" for c in example["checks"])
+    assert f"<summary>Not observable ({unobserved}): never counted as a pass</summary>" in md
 
 
 def test_markdown_escapes_hostile_names(hostile):

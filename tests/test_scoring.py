@@ -195,3 +195,12 @@ def test_irrelevant_input_does_not_score_100(tmp_path):
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"
     )
     assert scan_files(tmp_path).scorecard.overall_score is None
+
+
+def test_a_thin_evidence_base_withholds_the_overall_score():
+    evaluated = [item("NET-01", M, INI, Status.PASS)]
+    evaluated += [item(f"NET-{n:02d}", H, INI, Status.NOT_APPLICABLE) for n in range(2, 9)]
+    card = score(evaluated)
+    assert card.pillars[Pillar.NETWORKS].score == 100.0
+    assert card.evidence_base == pytest.approx(3 / 38)
+    assert card.overall_score is None

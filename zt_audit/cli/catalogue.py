@@ -12,7 +12,13 @@ from zt_audit.engine.model import Check
 from zt_audit.engine.registry import Registry
 from zt_audit.exitcodes import ExitStatus
 from zt_audit.report.document import spec_entry
-from zt_audit.scoring.maturity import MIN_COVERAGE, MIN_OBSERVED, SECONDARY_FACTOR, THRESHOLDS
+from zt_audit.scoring.maturity import (
+    MIN_COVERAGE,
+    MIN_EVIDENCE_BASE,
+    MIN_OBSERVED,
+    SECONDARY_FACTOR,
+    THRESHOLDS,
+)
 
 FRAMEWORK_TITLES = {
     "nist_800_207": "NIST SP 800-207 tenets",
@@ -106,8 +112,10 @@ How zt-audit scores (the maturity model of the check catalogue, Part 4)
 6. Cross-cutting capabilities (visibility, automation, governance) get their own score and
    stage from the checks tagged with them; they do not enter the overall figures.
 7. Overall score = mean of the in-scope pillar scores (weights configurable with
-   pillar_weights). Overall stage = the lowest in-scope pillar stage. With no pillar in
-   scope there is no overall score, and --fail-under fails.
+   pillar_weights). Overall stage = the lowest in-scope pillar stage. There is no overall
+   score, and --fail-under fails, when no pillar is in scope or when the observed weight
+   is under {MIN_EVIDENCE_BASE:.0%} of all the check weight the scan ran (not-applicable
+   checks included): an input that says almost nothing about a cluster gets no grade.
 
 Every input of these formulas is in the JSON report: score.pillars.<p>.contributions lists
 each check's weight, status and score, and score.pillars.<p>.stages lists A_S and O_S.

@@ -19,6 +19,10 @@ THRESHOLDS = {Stage.INITIAL: 0.70, Stage.ADVANCED: 0.80, Stage.OPTIMAL: 0.90}
 MIN_OBSERVED = 0.5
 # Below this evidence coverage a pillar is "insufficient evidence" and left out overall.
 MIN_COVERAGE = 0.30
+# Below this share of all the check weight a scan ran (not applicable included), the input
+# says too little about a cluster for an overall figure: a lone ConfigMap that passes one
+# data check must not read as a perfect score.
+MIN_EVIDENCE_BASE = 0.10
 SECONDARY_FACTOR = 0.5
 
 
@@ -127,6 +131,7 @@ class Scorecard:
     overall_stage: Stage | None
     coverage: float | None
     in_scope: tuple[Pillar, ...]
+    evidence_base: float | None = None
     weights: dict[Pillar, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -134,6 +139,7 @@ class Scorecard:
             "overall": _round(self.overall_score, 1),
             "stage": self.overall_stage.value if self.overall_stage else None,
             "coverage": _round(self.coverage),
+            "evidence_base": _round(self.evidence_base),
             "in_scope_pillars": [p.value for p in self.in_scope],
             "pillar_weights": {p.value: w for p, w in self.weights.items()},
             "pillars": {p.value: a.as_dict() for p, a in self.pillars.items()},
@@ -161,11 +167,13 @@ def score(
     total_weight = sum(weights.values())
     overall_score = None
     overall_stage = None
-    if in_scope and total_weight > 0:
+    primaries = [c for area in pillars.values() for c in area.contributions if c.role == "primary"]
+    total = sum(c.weight for c in primaries)
+    base = sum(c.weight for c in primaries if c.observable) / total if total else None
+    if in_scope and total_weight > 0 and base is not None and base >= MIN_EVIDENCE_BASE:
         weighted = sum(pillars[p].score * weights[p] for p in in_scope)  # type: ignore[operator]
         overall_score = weighted / total_weight
         overall_stage = min((pillars[p].stage for p in in_scope), key=lambda s: s.order)
-    primaries = [c for area in pillars.values() for c in area.contributions if c.role == "primary"]
     return Scorecard(
         pillars=pillars,
         cross_cutting=cross,
@@ -173,6 +181,7 @@ def score(
         overall_stage=overall_stage,
         coverage=_coverage(primaries),
         in_scope=in_scope,
+        evidence_base=base,
         weights=weights,
     )
 
