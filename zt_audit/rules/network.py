@@ -17,6 +17,7 @@ from zt_audit.analysis.netpol.model import Action, Policy, Rule, Tier
 from zt_audit.analysis.netpol.namespaces import (
     NamespaceDefault,
     all_pods_policies,
+    every_pod,
     namespace_default,
 )
 from zt_audit.analysis.netpol.policies import POLICY_KINDS
@@ -296,13 +297,7 @@ def _broad(rule: Rule) -> str | None:
             return "has no peer restriction, so it admits every pod and address"
         if peer.ip_block is not None and peer.ip_block.everything:
             return f"allows every address ({peer.ip_block.cidr})"
-        if (
-            peer.selects_pods
-            and peer.namespaces is not None
-            and peer.namespaces.empty
-            and peer.namespace_names is None
-            and (peer.pods is None or peer.pods.empty)
-        ):
+        if every_pod(peer):
             return "allows every pod of every namespace"
     return None
 
@@ -331,37 +326,16 @@ def over_broad_allows(ctx: ScanContext) -> CheckResult:
         return not_applicable("no namespace network policies in scope")
     findings: list[Finding] = []
     for policy in policies:
-        namespaces = sorted(
-            {e.namespace for e in net.subjects(policy)}
-            or ([policy.namespace] if policy.namespace else [])
-        )
+        # The namespaces whose pods the policy selects are those a broad rule reopens.
+        selected = {e.namespace for e in net.subjects(policy)}
+        namespaces = sorted(selected or ([policy.namespace] if policy.namespace else []))
         for direction in (INGRESS, EGRESS):
             if not policy.affects(direction):
                 continue
             for rule in policy.rules_for(direction):
                 why = _broad(rule)
-                if why is None:
-                    continue
-                negated = [
-                    ns for ns in namespaces if ctx.in_scope(ns) and _denies(ctx, ns, direction)
-                ]
-                edge = bool(negated) and all(_edge(ctx, ns) for ns in negated)
-                status = Status.FAIL if negated and not edge else Status.WARN
-                where = (
-                    f"; it reopens the default deny of {direction} in {', '.join(negated)}"
-                    if negated
-                    else ""
-                )
-                if edge:
-                    where += " (declared edge namespace)"
-                findings.append(
-                    ctx.finding(
-                        policy.resource,
-                        rule.path,
-                        f"{policy.name} {direction} rule {rule.index} {why}{where}",
-                        status=status,
-                    )
-                )
+                if why is not None:
+                    findings.append(_broad_finding(ctx, policy, rule, direction, why, namespaces))
     return from_findings(
         findings,
         evaluated=len(policies),
@@ -369,6 +343,26 @@ def over_broad_allows(ctx: ScanContext) -> CheckResult:
         clean="no over-broad allow rule in {ratio}",
         nothing="no namespace network policies in scope",
     )
+
+
+def _broad_finding(
+    ctx: ScanContext,
+    policy: Policy,
+    rule: Rule,
+    direction: str,
+    why: str,
+    namespaces: list[str],
+) -> Finding:
+    """Fail when the rule reopens a default deny, unless only edge namespaces are hit."""
+    negated = [ns for ns in namespaces if ctx.in_scope(ns) and _denies(ctx, ns, direction)]
+    edge = bool(negated) and all(_edge(ctx, ns) for ns in negated)
+    message = f"{policy.name} {direction} rule {rule.index} {why}"
+    if negated:
+        message += f"; it reopens the default deny of {direction} in {', '.join(negated)}"
+    if edge:
+        message += " (declared edge namespace)"
+    status = Status.FAIL if negated and not edge else Status.WARN
+    return ctx.finding(policy.resource, rule.path, message, status=status)
 
 
 # NET-06

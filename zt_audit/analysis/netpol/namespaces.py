@@ -46,15 +46,16 @@ def opens_everything(rule: Rule) -> bool:
     )
 
 
-def _denies_every_pod(rule: Rule) -> bool:
+def _deniesevery_pod(rule: Rule) -> bool:
     return (
         rule.action is Action.DENY
         and rule.ports is None
-        and any(_every_pod(p) or p.any_peer for p in rule.peers)
+        and any(every_pod(p) or p.any_peer for p in rule.peers)
     )
 
 
-def _every_pod(peer: Peer) -> bool:
+def every_pod(peer: Peer) -> bool:
+    """A peer selecting every pod of every namespace."""
     return (
         peer.selects_pods
         and peer.namespaces is not None
@@ -87,8 +88,7 @@ def namespace_default(
     admin_deny = [
         p
         for p in covering
-        if p.tier is not Tier.NAMESPACE
-        and any(_denies_every_pod(r) for r in p.rules_for(direction))
+        if p.tier is not Tier.NAMESPACE and any(_deniesevery_pod(r) for r in p.rules_for(direction))
     ]
     denies = (bool(isolating) and not cancelled) or bool(admin_deny)
     return NamespaceDefault(
