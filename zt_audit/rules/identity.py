@@ -279,9 +279,9 @@ def broad_subjects(ctx: ScanContext) -> CheckResult:
     return rbac_verdict(
         ctx,
         findings,
-        evaluated=len(grants),
-        unit="grants to broad groups",
-        clean="broad groups hold only the upstream defaults ({ratio})",
+        evaluated=len(graph.grants),
+        unit="grants",
+        clean="broad groups hold only the upstream defaults ({ratio} without a finding)",
         kinds=("ClusterRoleBinding",),
     )
 

@@ -34,7 +34,10 @@ def apiservers(ctx: ScanContext) -> list[ApiServerConfig]:
 
 
 def subject_class(ctx: ScanContext, grant: Grant) -> SubjectClass:
-    return classify(grant, ctx.config.break_glass_subjects)
+    known: dict[int, SubjectClass] = ctx.analysis("rbac.classes", dict)
+    if id(grant) not in known:
+        known[id(grant)] = classify(grant, ctx.config.break_glass_subjects)
+    return known[id(grant)]
 
 
 def judged_grants(ctx: ScanContext) -> list[Grant]:

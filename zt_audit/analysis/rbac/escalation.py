@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zt_audit.analysis.rbac.authorizer import Request
+from zt_audit.analysis.rbac.gcpause import collector_paused
 from zt_audit.analysis.rbac.graph import RbacGraph
 from zt_audit.analysis.rbac.model import MASTERS, RBAC_GROUP, Grant, RuleSource, Subject
 from zt_audit.analysis.rbac.privileges import (
     PRIMITIVES,
     Power,
-    holds,
+    held_by,
     holds_request,
     is_full_admin,
     power_of,
@@ -102,23 +103,26 @@ class EscalationFinder:
             "aws-auth-write": self._aws_auth_write,
         }
         self._eks = inventory.get("ConfigMap", "kube-system", "aws-auth") is not None
+        self._ranked: dict[tuple[str, str | None], list[tuple[Subject, Power]]] = {}
 
     def power(self, subject: Subject) -> Power:
         if subject not in self._power:
-            self._power[subject] = power_of(self.graph.grants_of(subject))
+            self._power[subject] = power_of(self.graph.reaching(subject))
         return self._power[subject]
 
     def paths(self) -> list[EscalationPath]:
+        with collector_paused():
+            return self._paths()
+
+    def _paths(self) -> list[EscalationPath]:
         found: list[EscalationPath] = []
         for grant in self.graph.grants:
             if grant.namespace is None and is_full_admin(grant):
                 continue  # already everything: reported as a cluster-admin grant
-            for primitive in PRIMITIVES.values():
-                rules = holds(grant, primitive)
-                if rules:
-                    path = self._path(grant, primitive.id, tuple(rules))
-                    if path is not None:
-                        found.append(path)
+            for primitive, rules in held_by(grant):
+                path = self._path(grant, primitive.id, rules)
+                if path is not None:
+                    found.append(path)
         return found
 
     # Chains
@@ -136,17 +140,32 @@ class EscalationFinder:
         steps, gains, target = chain
         return EscalationPath(grant, primitive, rules, (start, *steps), gains, target, names)
 
-    def _best_account(self, grant: Grant) -> tuple[Subject, Power] | None:
-        """The most powerful service account in the grant's scope, if above the holder."""
+    def _ranking(self, which: str, namespace: str | None) -> list[tuple[Subject, Power]]:
+        """Accounts of a scope (``None``: all), most powerful first; computed once."""
+        key = (which, namespace)
+        if key not in self._ranked:
+            pool = self._accounts if which == "accounts" else self._pod_accounts
+            if namespace is None:
+                members = [a for ns in sorted(pool) for a in pool[ns]]
+            else:
+                members = pool.get(namespace, [])
+            ranked = [(account, self.power(account)) for account in members]
+            ranked.sort(key=lambda item: (-item[1], item[0]))
+            self._ranked[key] = ranked
+        return self._ranked[key]
+
+    def _best(self, which: str, grant: Grant) -> tuple[Subject, Power] | None:
+        """The most powerful account in the grant's scope, if above the holder."""
         holder = self.power(grant.subject)
-        best: tuple[Subject, Power] | None = None
-        for account in _in_scope(self._accounts, grant):
-            if account == grant.subject:
-                continue
-            power = self.power(account)
-            if power > holder and (best is None or power > best[1]):
-                best = (account, power)
-        return best
+        for account, power in self._ranking(which, grant.namespace):
+            if power <= holder:
+                return None
+            if account != grant.subject:
+                return account, power
+        return None
+
+    def _best_account(self, grant: Grant) -> tuple[Subject, Power] | None:
+        return self._best("accounts", grant)
 
     def _via_account(self, account: Subject, power: Power) -> Step:
         grants = self.graph.grants_of(account)
@@ -172,21 +191,17 @@ class EscalationFinder:
         return steps, power, str(account)
 
     def _pod_exec(self, grant: Grant):
-        holder = self.power(grant.subject)
-        best = None
-        for account in _in_scope(self._pod_accounts, grant):
-            power = self.power(account)
-            if power > holder and (best is None or power > best[2]):
-                best = (account, self._pods[account][0], power)
+        best = self._best("pods", grant)
         if best is None:
-            return (
-                [Step("run commands in running pods of its scope")],
-                Power(max(holder, _scope_power(grant))),
-                None,
-            )
-        account, pod, power = best
+            holder = self.power(grant.subject)
+            steps = [Step("run commands in running pods of its scope")]
+            return steps, Power(max(holder, _scope_power(grant))), None
+        account, power = best
         steps = [
-            Step("exec into the pod and read its mounted service-account token", pod),
+            Step(
+                "exec into the pod and read its mounted service-account token",
+                self._pods[account][0],
+            ),
             self._via_account(account, power),
         ]
         return steps, power, str(account)
@@ -280,14 +295,12 @@ class EscalationFinder:
 
     def _nodes_proxy(self, grant: Grant):
         steps = [Step("call the kubelet API (/exec, /run) on any node through the API server")]
-        best = None
-        for account, pods in sorted(self._pods.items()):
-            power = self.power(account)
-            if best is None or power > best[2]:
-                best = (account, pods[0], power)
-        if best is not None and best[2] > Power.NONE:
-            account, pod, power = best
-            steps.append(Step("run a command in the pod and read its token", pod))
+        ranked = self._ranking("pods", None)
+        if ranked and ranked[0][1] > Power.NONE:
+            account, power = ranked[0]
+            steps.append(
+                Step("run a command in the pod and read its token", self._pods[account][0])
+            )
             steps.append(self._via_account(account, power))
             return steps, Power.ADMIN, str(account)
         steps.append(Step("run commands in every pod of every node"))
@@ -320,12 +333,6 @@ def _by_namespace(accounts: list[Subject]) -> dict[str, list[Subject]]:
     for account in accounts:
         found.setdefault(account.namespace or "", []).append(account)
     return found
-
-
-def _in_scope(accounts: dict[str, list[Subject]], grant: Grant) -> list[Subject]:
-    if grant.namespace is not None:
-        return accounts.get(grant.namespace, [])
-    return [account for namespace in sorted(accounts) for account in accounts[namespace]]
 
 
 def _scope_power(grant: Grant) -> Power:

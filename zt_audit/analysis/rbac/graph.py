@@ -17,6 +17,7 @@ from zt_audit.analysis.rbac.defaults import (
     DEFAULT_AGGREGATION,
     DEFAULT_CLUSTER_ROLES,
 )
+from zt_audit.analysis.rbac.gcpause import collector_paused
 from zt_audit.analysis.rbac.model import (
     AUTHENTICATED,
     RBAC_GROUP,
@@ -65,9 +66,10 @@ class RbacGraph:
         self.by_subject: dict[Subject, list[Grant]] = defaultdict(list)
         self.bindings: list[Resource] = []
 
-        for binding in inventory.of_kind("ClusterRoleBinding", "RoleBinding", group=RBAC_GROUP):
-            self._add_binding(binding)
-        self.grants.sort(key=_grant_key)
+        with collector_paused():
+            for binding in inventory.of_kind("ClusterRoleBinding", "RoleBinding", group=RBAC_GROUP):
+                self._add_binding(binding)
+            self.grants.sort(key=_grant_key)
         self.missing.sort(key=lambda m: (m.binding.namespace or "", m.binding.name))
 
     # Roles
@@ -204,6 +206,10 @@ class RbacGraph:
         is in ``system:authenticated``. Other group memberships come from the identity
         provider and cannot be seen.
         """
+        return sorted(self.reaching(subject), key=_grant_key)
+
+    def reaching(self, subject: Subject) -> list[Grant]:
+        """``grants_of`` in no particular order, for callers that only aggregate."""
         found = list(self.by_subject.get(subject, ()))
         groups: tuple[str, ...] = ()
         if subject.kind == "ServiceAccount" and subject.namespace:
@@ -212,7 +218,7 @@ class RbacGraph:
             groups = (AUTHENTICATED,)
         for group in groups:
             found.extend(self.by_subject.get(Subject("Group", group), ()))
-        return sorted(found, key=_grant_key)
+        return found
 
     def allows(self, subject: Subject, request: Request) -> list[Grant]:
         """The grants by which ``subject`` may make ``request`` (empty: it may not)."""

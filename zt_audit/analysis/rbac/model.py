@@ -6,7 +6,7 @@ malformed rule grants nothing rather than crashing the scan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zt_audit.inventory import Resource
@@ -71,9 +71,12 @@ class RuleSource:
     index: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Role:
-    """A Role or ClusterRole with its rules, aggregated ones included."""
+    """A Role or ClusterRole with its rules, aggregated ones included.
+
+    Compared by identity: a graph resolves each role once, and many grants share it.
+    """
 
     kind: str  # Role or ClusterRole
     namespace: str | None
@@ -81,6 +84,8 @@ class Role:
     resource: Resource | None
     rules: tuple[RuleSource, ...]
     builtin: bool = False  # a Kubernetes default role supplied because the input lacks it
+    # Which sensitive permissions the rules hold, filled in on first use.
+    held: dict[str, tuple[RuleSource, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> str:
@@ -148,7 +153,7 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
     return (SA_GROUP, f"{SA_GROUP}:{namespace}", AUTHENTICATED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Grant:
     """A role granted to a subject by one binding, in a namespace or cluster-wide."""
 

@@ -17,7 +17,7 @@ from zt_audit.analysis.rbac.authorizer import (
     resource_matches,
     verb_matches,
 )
-from zt_audit.analysis.rbac.model import Grant, Rule, RuleSource
+from zt_audit.analysis.rbac.model import Grant, Role, Rule, RuleSource
 
 
 @dataclass(frozen=True)
@@ -143,25 +143,59 @@ def rule_grants(rule: Rule, request: Request) -> bool:
 
 def holds(grant: Grant, primitive: Primitive) -> list[RuleSource]:
     """The rules by which ``grant`` holds ``primitive`` (empty: it does not)."""
+    if not _in_reach(grant, primitive):
+        return []
+    return list(role_holdings(grant.role).get(primitive.id, ()))
+
+
+def held_by(grant: Grant) -> list[tuple[Primitive, tuple[RuleSource, ...]]]:
+    """Every primitive ``grant`` holds, with its rules, in catalogue order."""
+    held = role_holdings(grant.role)
+    return [
+        (PRIMITIVES[name], rules)
+        for name, rules in held.items()
+        if _in_reach(grant, PRIMITIVES[name])
+    ]
+
+
+def role_holdings(role: Role) -> dict[str, tuple[RuleSource, ...]]:
+    """The primitives a role's rules hold wherever bound, computed once per role."""
+    if not role.held:
+        verbs = {verb for s in role.rules for verb in s.rule.verbs}
+        for primitive in PRIMITIVES.values():
+            # Most roles grant none of a primitive's verbs: settle those without matching.
+            if "*" not in verbs and not any(r.verb in verbs for r in primitive.requests):
+                continue
+            rules = _role_holds(role.rules, primitive)
+            if rules:
+                role.held[primitive.id] = rules
+        role.held[""] = ()  # marks the role as computed, even when it holds nothing
+    return {name: rules for name, rules in role.held.items() if name}
+
+
+def _in_reach(grant: Grant, primitive: Primitive) -> bool:
+    """Whether the grant's scope lets it hold the primitive at all."""
     if primitive.cluster_only and grant.namespace is not None:
-        return []
-    if primitive.namespace and grant.namespace not in (None, primitive.namespace):
-        return []
+        return False
+    return not (primitive.namespace and grant.namespace not in (None, primitive.namespace))
+
+
+def _role_holds(rules: tuple[RuleSource, ...], primitive: Primitive) -> tuple[RuleSource, ...]:
     used: list[RuleSource] = []
     for request in primitive.requests:
         found = next(
             (
                 s
-                for s in grant.role.rules
+                for s in rules
                 if rule_grants(s.rule, request) and _names_cover(s.rule, primitive.names)
             ),
             None,
         )
         if found is None and primitive.all_of:
-            return []
+            return ()
         if found is not None and found not in used:
             used.append(found)
-    return used
+    return tuple(used)
 
 
 def holds_request(grant: Grant, request: Request) -> bool:
@@ -215,9 +249,7 @@ def power_of(grants: list[Grant]) -> Power:
     for grant in grants:
         if grant.namespace is None and is_full_admin(grant):
             return Power.ADMIN
-        for primitive in PRIMITIVES.values():
-            if not holds(grant, primitive):
-                continue
+        for primitive, _ in held_by(grant):
             if grant.namespace is None and primitive.id in ADMIN_PRIMITIVES:
                 return Power.ADMIN
             level = Power.CLUSTER if grant.namespace is None else Power.NAMESPACED
