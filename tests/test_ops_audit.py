@@ -337,3 +337,10 @@ def test_managed_clusters_defer_audit_policy_and_shipping_to_the_provider() -> N
         Status.WARN,
         "node logs are shipped; audit log shipping by Amazon EKS is not observable",
     )
+
+
+def test_one_complete_shipper_is_enough() -> None:
+    # A local debug Vector beside a complete Fluent Bit does not undo Fluent Bit's shipping.
+    outcome = scan_files(AUDIT / "fluent-bit.yaml", AUDIT / "vector-console.yaml", NODES)
+    result = result_of(outcome, "AUD-04")
+    assert (result.status, result.findings) == (Status.PASS, ())

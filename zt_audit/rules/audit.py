@@ -3,6 +3,8 @@ off-cluster shipping (AUD-04), security events centralised (AUD-05)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from zt_audit.analysis.absence import COMPLETE_HINT, absence_unobservable
 from zt_audit.analysis.agents import (
     coverage,
@@ -15,9 +17,11 @@ from zt_audit.analysis.auditpolicy import LEVELS, AuditPolicy, Probe, audit_poli
 from zt_audit.analysis.forwarders import configured_outputs
 from zt_audit.analysis.logsinks import sinks_of
 from zt_audit.analysis.platform import ApiServerConfig, apiserver_configs, detect_platform
+from zt_audit.analysis.signatures import Match
 from zt_audit.engine.context import ScanContext, from_findings, not_applicable, not_observable
 from zt_audit.engine.model import CheckResult, Finding, Status
 from zt_audit.engine.registry import Implementation
+from zt_audit.inventory import Resource
 
 MANAGED_HINTS = {
     "eks": "EKS: enable the 'audit' log type (aws eks describe-cluster --name CLUSTER "
@@ -266,6 +270,52 @@ def policy_content(ctx: ScanContext) -> CheckResult:
 # AUD-04
 
 
+def _sink_gap(ctx: ScanContext, match: Match, name: str) -> Finding | None:
+    report = sinks_of(ctx.inventory, match)
+    resource = match.workload.resource
+    if not report.readable:
+        message = (
+            f"{name}: its output configuration is not in the input, so the sink cannot be verified"
+        )
+        return ctx.finding(resource, match.workload.path("volumes"), message, status=Status.WARN)
+    if not report.remote:
+        message = f"{name} writes only to the node itself (no remote sink)"
+    elif not report.remote_tls:
+        message = f"{name} ships logs without TLS"
+    else:
+        return None
+    return ctx.finding(report.source or resource, ("data",), message, status=Status.WARN)
+
+
+def _shipper_gaps(
+    ctx: ScanContext, match: Match, nodes: list[Resource], webhook: bool
+) -> list[Finding]:
+    """What keeps one shipper from carrying every node's logs (and the audit log) out."""
+    name = f"{match.signature.product} DaemonSet {match.workload.key}"
+    resource = match.workload.resource
+    gaps = [gap] if (gap := _sink_gap(ctx, match, name)) else []
+    if not nodes:
+        message = (
+            "no Node objects in the input: node coverage of the log shipper cannot be measured"
+        )
+        return [*gaps, ctx.finding(resource, ("spec",), message, status=Status.WARN)]
+
+    # Coverage as for runtime sensors; the audit log lives on the control-plane nodes.
+    cover = coverage(ctx, match)
+    tolerations = match.workload.path("tolerations")
+    if cover.eligible and cover.covered / cover.eligible < 0.95:
+        message = f"{name} covers {cover.covered} of {cover.eligible} nodes"
+        gaps.append(ctx.finding(resource, tolerations, message, status=Status.WARN))
+    planes = [n.name for n in nodes if is_control_plane(n)]
+    if planes and not webhook and not set(planes) & set(cover.schedulable):
+        message = (
+            f"{name} cannot run on the control-plane nodes ({', '.join(planes)}), "
+            "where the audit log is written"
+        )
+        gaps.append(ctx.finding(resource, tolerations, message, status=Status.WARN))
+    return gaps
+
+
 def off_cluster_shipping(ctx: ScanContext) -> CheckResult:
     config = apiserver_configs(ctx.inventory)
     webhook = bool(config and config[0].flags.get("audit-webhook-config-file"))
@@ -278,78 +328,14 @@ def off_cluster_shipping(ctx: ScanContext) -> CheckResult:
             )
         return CheckResult(Status.FAIL, "no audit webhook and no node log shipper")
 
-    problems: list[Finding] = []
-    facts: dict = {"audit_webhook": webhook, "shippers": []}
-    nodes = schedulable_nodes(ctx)
+    facts: dict[str, Any] = {"audit_webhook": webhook, "shippers": []}
     for match in shippers:
-        resource = match.workload.resource
-        name = f"{match.signature.product} DaemonSet {match.workload.key}"
-        report = sinks_of(ctx.inventory, match)
+        sinks = sinks_of(ctx.inventory, match).sinks
         facts["shippers"].append(
             {
-                "object": str(resource.ref),
-                "sinks": [{"type": s.name, "remote": s.remote, "tls": s.tls} for s in report.sinks],
+                "object": str(match.workload.resource.ref),
+                "sinks": [{"type": s.name, "remote": s.remote, "tls": s.tls} for s in sinks],
             }
-        )
-        if not report.readable:
-            problems.append(
-                ctx.finding(
-                    resource,
-                    match.workload.path("volumes"),
-                    f"{name}: its output configuration is not in the input, so the "
-                    "sink cannot be verified",
-                    status=Status.WARN,
-                )
-            )
-        elif not report.remote:
-            problems.append(
-                ctx.finding(
-                    report.source or resource,
-                    ("data",),
-                    f"{name} writes only to the node itself (no remote sink)",
-                    status=Status.WARN,
-                )
-            )
-        elif not report.remote_tls:
-            problems.append(
-                ctx.finding(
-                    report.source or resource,
-                    ("data",),
-                    f"{name} ships logs without TLS",
-                    status=Status.WARN,
-                )
-            )
-        if not nodes:
-            continue
-        cover = coverage(ctx, match)
-        if cover.eligible and cover.covered / cover.eligible < 0.95:
-            problems.append(
-                ctx.finding(
-                    resource,
-                    match.workload.path("tolerations"),
-                    f"{name} covers {cover.covered} of {cover.eligible} nodes",
-                    status=Status.WARN,
-                )
-            )
-        planes = [n.name for n in nodes if is_control_plane(n)]
-        if planes and not webhook and not set(planes) & set(cover.schedulable):
-            problems.append(
-                ctx.finding(
-                    resource,
-                    match.workload.path("tolerations"),
-                    f"{name} cannot run on the control-plane nodes "
-                    f"({', '.join(planes)}), where the audit log is written",
-                    status=Status.WARN,
-                )
-            )
-    if shippers and not nodes:
-        problems.append(
-            ctx.finding(
-                shippers[0].workload.resource,
-                ("spec",),
-                "no Node objects in the input: node coverage of the log shipper cannot be measured",
-                status=Status.WARN,
-            )
         )
     if not shippers:
         return CheckResult(
@@ -357,15 +343,21 @@ def off_cluster_shipping(ctx: ScanContext) -> CheckResult:
             "audit events go to a webhook; node logs are not shipped by any DaemonSet",
             facts=facts,
         )
+
+    # One complete shipper is enough; otherwise every shipper's gaps are the findings.
+    nodes = schedulable_nodes(ctx)
+    gaps = {m.workload.key: _shipper_gaps(ctx, m, nodes, webhook) for m in shippers}
+    complete = any(not found for found in gaps.values())
+    problems = [] if complete else [f for found in gaps.values() for f in found]
     findings = tuple(sorted(problems, key=Finding.sort_key))
     platform = detect_platform(ctx.inventory)
     if platform.managed and not webhook:
         # The provider ships (or not) the audit log; nothing in the cluster shows which.
-        gaps = f"; {len(problems)} node shipping gap(s)" if problems else ""
+        extra = f"; {len(problems)} node shipping gap(s)" if problems else ""
         return CheckResult(
             Status.WARN,
             f"node logs are shipped; audit log shipping by {platform.provider_name} is not "
-            f"observable{gaps}",
+            f"observable{extra}",
             findings=findings,
             facts=facts,
             hint=MANAGED_HINTS.get(platform.provider or "", platform.hint),
