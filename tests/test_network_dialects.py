@@ -14,6 +14,7 @@ from zt_audit.analysis.netpol import NetworkEngine
 from zt_audit.analysis.netpol.calico_selectors import parse_calico_selector
 from zt_audit.analysis.netpol.model import parse_address
 from zt_audit.inventory import load_inventory
+from zt_audit.inventory.loader import load_text
 
 NETWORK = FIXTURES / "network"
 
@@ -115,3 +116,26 @@ def test_calico_selector_expressions(text, labels, expected):
 def test_untranslatable_calico_selectors_are_reported():
     assert parse_calico_selector("a == 'x' || b == 'y'") is None
     assert parse_calico_selector("starts_with(app, 'x')") is None
+
+
+def test_calico_peers_by_service_account_are_not_taken_as_everyone():
+    text = (
+        (NETWORK / "world.yaml").read_text(encoding="utf-8")
+        + """
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: web-from-sa, namespace: default}
+spec:
+  selector: app == 'web'
+  ingress:
+    - action: Allow
+      source:
+        serviceAccounts:
+          names: [monitoring]
+"""
+    )
+    net = NetworkEngine(load_text(text, "calico-sa.yaml"))
+    assert allowed(net, "default/client", "default/web", 80) is False
+    (policy,) = [p for p in net.policies if p.resource.name == "web-from-sa"]
+    assert policy.notes == ["peers by serviceAccounts are not modelled"]

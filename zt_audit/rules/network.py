@@ -257,6 +257,12 @@ def isolation_coverage(ctx: ScanContext) -> CheckResult:
     facts = {
         "segmentation": segmentation(net, endpoints),
         "blast_radius": blast_radius(net, endpoints),
+        # What the engine could not model exactly, so a reader can weigh the figures.
+        "approximated": {
+            p.name: sorted(set(p.notes))
+            for p in sorted(net.policies, key=lambda p: p.name)
+            if p.notes
+        },
     }
     result = by_threshold(
         ratio,

@@ -30,6 +30,7 @@ ACTIONS = {"Allow": Action.ALLOW, "Deny": Action.DENY, "Pass": Action.PASS}
 GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 NAMESPACE_LABEL = "projectcalico.org/namespace"
 NAME_LABEL = "projectcalico.org/name"
+UNMODELLED_PEERS = ("serviceAccounts", "services", "notSelector", "notNets")
 METADATA_NAME = "kubernetes.io/metadata.name"
 
 
@@ -119,6 +120,11 @@ def _peers(side: dict[str, Any], policy: Policy) -> tuple[Peer, ...]:
         namespaces = _both(namespaces, by_name) if by_name is not None else namespaces
         peers.append(Peer(pods=pods, namespaces=namespaces, home=policy.namespace))
     if not peers and nets is None:
+        unmodelled = sorted(k for k in side if k in UNMODELLED_PEERS)
+        if unmodelled:
+            # Limitation: peers chosen only by these are not modelled; the rule matches none.
+            policy.notes.append(f"peers by {', '.join(unmodelled)} are not modelled")
+            return ()
         return (Peer(any_peer=True),)
     return tuple(peers)
 
