@@ -72,6 +72,17 @@ def _undecided(ctx: ScanContext, controls: list[ImageControl], namespace: str) -
     return any(c.strong and c.applies(namespace, labels) is None for c in controls)
 
 
+def _control_facts(control: ImageControl) -> dict[str, object]:
+    return {
+        "object": str(control.resource.ref),
+        "engine": control.engine,
+        "verifies": control.verifies,
+        "enforced": control.enforced,
+        "mode": control.mode,
+        "fail_open": control.fail_open,
+    }
+
+
 def admission_provenance(ctx: ScanContext) -> CheckResult:
     containers = list(_containers(ctx))
     if not containers:
@@ -89,11 +100,15 @@ def admission_provenance(ctx: ScanContext) -> CheckResult:
             ratio=Ratio(0, len(containers), "containers"),
         )
 
+    # Controls that would not stop an unsigned image are findings in themselves.
     findings = [
         ctx.finding(c.resource, c.path, f"{c.describe()} {weak}", status=Status.WARN)
         for c in controls
         if (weak := _weakness(c))
     ]
+
+    # A container is covered when enforced verification reaches its namespace, its pod
+    # (webhook objectSelectors) and its image.
     namespaces = sorted({w.namespace for w, _ in containers})
     by_namespace = {ns: _covering(ctx, controls, ns) for ns in namespaces}
     covered = 0
@@ -122,17 +137,7 @@ def admission_provenance(ctx: ScanContext) -> CheckResult:
         sum(1 for ns in namespaces if by_namespace[ns]), len(namespaces), "namespaces"
     )
     facts = {
-        "controls": [
-            {
-                "object": str(c.resource.ref),
-                "engine": c.engine,
-                "verifies": c.verifies,
-                "enforced": c.enforced,
-                "mode": c.mode,
-                "fail_open": c.fail_open,
-            }
-            for c in controls
-        ],
+        "controls": [_control_facts(c) for c in controls],
         "namespaces_covered": [ns for ns in namespaces if by_namespace[ns]],
     }
     reason = f"{image_ratio} and {namespace_ratio} under enforced signature verification"
