@@ -51,6 +51,12 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+class CatalogueFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
 class ReportFormat(StrEnum):
     """Report formats of ``scan`` and ``report``; see ``zt_audit.report.formats``."""
 
@@ -127,8 +133,9 @@ def scan(
     ] = None,
     fail_on_new: Annotated[
         Severity | None,
-        typer.Option(help="With --baseline: exit 1 when a new failing finding has at least "
-                     "this severity."),
+        typer.Option(
+            help="With --baseline: exit 1 when a new failing finding has at least this severity."
+        ),
     ] = None,
     select: Annotated[
         list[str] | None, typer.Option(help="Run only these check IDs (comma-separated).")
@@ -154,13 +161,13 @@ def scan(
         bool,
         typer.Option(help="The input holds every object of the cluster: absent means none."),
     ] = False,
-    max_findings: Annotated[
     audit_policy: Annotated[
         Path | None,
         typer.Option(
             metavar="FILE", help="The API server's audit policy file, to judge its rules."
         ),
     ] = None,
+    max_findings: Annotated[
         int, typer.Option(help="Findings shown per check in the terminal summary.", min=0)
     ] = 5,
     kubeconfig: Kubeconfig = None,
@@ -203,8 +210,8 @@ def scan(
         config=config,
         max_findings=max_findings,
         live=live,
-    )
         audit_policy=audit_policy,
+    )
     raise typer.Exit(run_scan_command(request, env()))
 
 
@@ -235,8 +242,8 @@ def checks_list(
         list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+        CatalogueFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CatalogueFormat.TABLE,
 ) -> None:
     """List every registered check."""
     from zt_audit.cli.catalogue import print_catalogue

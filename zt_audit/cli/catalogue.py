@@ -37,6 +37,9 @@ def print_catalogue(registry: Registry, output_format: str, env: Environment) ->
         ]
         env.stdout.write(json.dumps(entries, indent=2) + "\n")
         return ExitStatus.OK
+    if output_format == "markdown":
+        env.stdout.write(markdown_catalogue(registry))
+        return ExitStatus.OK
     table = Table(pad_edge=False)
     for column in ("ID", "Pillar", "Severity", "Stage", "Logic", "Title"):
         table.add_column(column)
@@ -49,6 +52,23 @@ def print_catalogue(registry: Registry, output_format: str, env: Environment) ->
     env.out.print(table)
     env.out.print(Text(f"{len(registry)} checks. 'zt-audit checks show ID' explains one."))
     return ExitStatus.OK
+
+
+def markdown_catalogue(registry: Registry) -> str:
+    """The catalogue as a Markdown table, as the README carries it."""
+    lines = [
+        "| ID | Title | Pillar | Severity | Stage | Logic |",
+        "|---|---|---|---|---|---|",
+    ]
+    for check in registry:
+        spec = check.spec
+        stage = spec.stage.title + (f" ({spec.upper_stage.title})" if spec.upper_stage else "")
+        title = spec.title.replace("|", "\\|")
+        lines.append(
+            f"| {spec.id} | {title} | {spec.pillar.title} | {spec.severity.value} | {stage} "
+            f"| {spec.logic} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def print_check(check: Check, env: Environment) -> int:
