@@ -284,3 +284,17 @@ def test_kyverno_pod_security_corpus_has_no_image_rules_and_fails_closed() -> No
     assert result_of(outcome, "IMG-04").status is Status.NOT_OBSERVABLE
     integrity = result_of(outcome, "GOV-01")
     assert integrity.status is Status.PASS
+
+
+def test_kyverno_skip_image_references_are_not_covered(tmp_path) -> None:
+    # Kyverno verifyImages: skipImageReferences lists images the rule does not verify.
+    policy = (SUPPLY / "kyverno-verify-enforce.yaml").read_text()
+    policy = policy.replace(
+        '- imageReferences: ["ghcr.io/acme/*"]',
+        '- imageReferences: ["ghcr.io/acme/*"]\n'
+        '          skipImageReferences: ["ghcr.io/acme/payment-*"]',
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
+    result = result_of(scan_files(WORKLOADS, path), "IMG-04")
+    assert result.ratio.passed == 2

@@ -37,6 +37,7 @@ class ImageControl:
     mode: str  # the engine's own word for the mode, for messages
     applies: NamespaceTest = everywhere
     image_globs: tuple[str, ...] = ()  # empty: every image
+    skip_globs: tuple[str, ...] = ()  # images the rule leaves alone (skipImageReferences)
     glob_style: str = "kyverno"  # kyverno (``*`` crosses ``/``) or sigstore (``**`` does)
     attestations: tuple[str, ...] = ()  # predicate types verified (SBOM, provenance)
     fail_open: bool | None = None  # the webhook's failurePolicy is Ignore (None: unknown)
@@ -58,9 +59,11 @@ class ImageControl:
         return any(selector_matches(s, labels) for s in self.object_selectors)
 
     def covers_image(self, image: str) -> bool:
+        candidates = _candidates(image)
+        if any(fnmatchcase(c, g) for g in self.skip_globs for c in candidates):
+            return False
         if not self.image_globs:
             return True
-        candidates = _candidates(image)
         if self.glob_style == "sigstore":
             patterns = [_sigstore_regex(g) for g in self.image_globs]
             return any(p.fullmatch(c) for p in patterns for c in candidates)

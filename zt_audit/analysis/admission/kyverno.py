@@ -57,6 +57,7 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
                 image_globs=tuple(g for g in globs if isinstance(g, str))
                 if isinstance(globs, list)
                 else (),
+                skip_globs=_globs(entry.get("skipImageReferences")),
                 attestations=_predicates(entry.get("attestations")),
                 fail_open=fail_open,
                 notes=() if required else ("required: false admits unsigned images",),
@@ -189,6 +190,10 @@ def _applies_to_pods(rule: dict[str, Any]) -> bool:
         if isinstance(kinds, list) and any(_kind(k) in POD_KINDS for k in kinds):
             return True
     return False
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    return tuple(g for g in value if isinstance(g, str)) if isinstance(value, list) else ()
 
 
 def _predicates(attestations: Any) -> tuple[str, ...]:
