@@ -69,6 +69,16 @@ def _operations(ctx: ScanContext) -> dict[str, dict[str, Any]]:
 SECTIONS.append(("operations", _operations))
 
 
+def _identity(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    """Each workload's service account, token mounting and effective RBAC rights."""
+    from zt_audit.rules.identity_access import identity_posture
+
+    return identity_posture(ctx)
+
+
+SECTIONS.append(("identity", _identity))
+
+
 def workload_posture(ctx: ScanContext) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for name, section in SECTIONS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from zt_audit.analysis.rbac import Grant, Subject
 from zt_audit.analysis.rbac.privileges import ADMIN_PRIMITIVES, PRIMITIVES, holds, is_full_admin
 from zt_audit.analysis.rbac.subjects import SubjectClass
@@ -9,6 +11,7 @@ from zt_audit.engine.context import ScanContext, from_findings, not_observable, 
 from zt_audit.engine.model import CheckResult, Finding, Status
 from zt_audit.inventory import FieldPath, Workload
 from zt_audit.rules.identity_common import (
+    escalation_finder,
     grant_finding,
     judged_grants,
     rbac_graph,
@@ -159,3 +162,27 @@ def service_account_defaults(ctx: ScanContext) -> CheckResult:
         clean="no grant to default accounts and no unneeded token ({ratio})",
         nothing="no workloads or service-account grants in scope",
     )
+
+
+# Per-workload posture
+
+
+def identity_posture(ctx: ScanContext) -> dict[str, dict[str, Any]]:
+    """Each workload's account, whether its token is mounted, and what the account may do."""
+    graph = rbac_graph(ctx)
+    finder = escalation_finder(ctx)
+    facts: dict[str, dict[str, Any]] = {}
+    for workload in ctx.workloads:
+        account = Subject("ServiceAccount", workload.service_account, workload.namespace)
+        mounted, _ = _automounts(workload, ctx)
+        grants = graph.grants_of(account)
+        facts[f"{workload.kind}/{workload.namespace}/{workload.name}"] = {
+            "service_account": workload.service_account,
+            "token_mounted": mounted,
+            "power": finder.power(account).label,
+            "grants": [
+                {"binding": str(g.binding.ref), "role": g.role.key, "scope": g.scope}
+                for g in grants
+            ],
+        }
+    return facts

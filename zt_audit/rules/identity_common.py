@@ -18,11 +18,14 @@ def rbac_graph(ctx: ScanContext) -> RbacGraph:
     return ctx.analysis("rbac.graph", lambda: RbacGraph(ctx.inventory))
 
 
-def escalation_paths(ctx: ScanContext) -> list[EscalationPath]:
+def escalation_finder(ctx: ScanContext) -> EscalationFinder:
     return ctx.analysis(
-        "rbac.escalation",
-        lambda: EscalationFinder(rbac_graph(ctx), ctx.inventory).paths(),
+        "rbac.escalation.finder", lambda: EscalationFinder(rbac_graph(ctx), ctx.inventory)
     )
+
+
+def escalation_paths(ctx: ScanContext) -> list[EscalationPath]:
+    return ctx.analysis("rbac.escalation", lambda: escalation_finder(ctx).paths())
 
 
 def platform(ctx: ScanContext) -> Platform:
