@@ -277,3 +277,35 @@ def test_inside_a_pod_the_service_account_is_used(
     assert run_cli("scan", "--context", "x").stderr == (
         "zt-audit: error: --context needs a kubeconfig; none was found\n"
     )
+
+
+def test_an_object_nested_too_deeply_is_dropped_not_the_scan(
+    apiserver: ApiServer, kubeconfig: Path
+):
+    """A custom resource can nest without bound; one such object must not make the whole
+    collection unreadable (the inventory refuses documents nested 200 levels deep)."""
+    deep: object = "leaf"
+    for _ in range(150):
+        deep = {"d": deep}
+    items = [
+        {"metadata": {"name": "deep", "namespace": "default"}, "data": deep},
+        {"metadata": {"name": "fine", "namespace": "default"}, "data": {"k": "v"}},
+    ]
+    body = json.dumps({"items": items}).encode()
+    apiserver.faults.append(Fault(r"^/api/v1/configmaps$", body=body))
+    result, report = scan(kubeconfig)
+
+    assert report["inventory"]["kinds"]["ConfigMap"] == 1
+    assert report["inventory"]["kinds"]["Deployment"] == 13
+    assert "zt-audit: warning: 1 ConfigMap item(s) dropped" in result.stderr
+
+
+def test_an_answer_nested_beyond_the_parser_costs_only_its_kind(
+    apiserver: ApiServer, kubeconfig: Path
+):
+    body = b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+    apiserver.faults.append(Fault(r"^/api/v1/configmaps$", body=body))
+    _, report = scan(kubeconfig)
+    assert report["source"]["forbidden"] == {
+        "ConfigMap": "GET /api/v1/configmaps: answer nested too deeply"
+    }

@@ -98,6 +98,11 @@ def warn_not_collected(collection: Collection, env: Environment) -> None:
     """Say on stderr what the report will call not observable, and why."""
     for key, reason in collection.not_collected.items():
         env.stderr.write(f"zt-audit: warning: {key} not collected: {reason}\n")
+    for key, count in collection.dropped.items():
+        env.stderr.write(
+            f"zt-audit: warning: {count} {key} item(s) dropped: unnamed, not objects, or "
+            "nested too deeply\n"
+        )
     for namespace in collection.missing_namespaces:
         env.stderr.write(f"zt-audit: warning: namespace {namespace} does not exist\n")
 

@@ -65,6 +65,7 @@ class Collection:
     not_collected: dict[str, str] = field(default_factory=dict)  # kind key -> reason
     missing_apis: set[str] = field(default_factory=set)
     missing_namespaces: tuple[str, ...] = ()  # asked for with -n, and not found
+    dropped: dict[str, int] = field(default_factory=dict)  # kind key -> malformed items
 
     @property
     def complete(self) -> bool:
@@ -95,6 +96,7 @@ def collect(
         progress.start(len(tasks))
 
     objects: list[dict[str, Any]] = []
+    dropped: dict[str, int] = {}
     not_collected = dict(found.unavailable)
     workers = max(1, min(options.workers, len(tasks) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zt-audit-list") as pool:
@@ -103,7 +105,10 @@ def collect(
             for future in as_completed(futures):
                 task = futures[future]
                 try:
-                    objects.extend(future.result())
+                    kept, malformed = future.result()
+                    objects.extend(kept)
+                    if malformed:
+                        dropped[task.target.key] = dropped.get(task.target.key, 0) + malformed
                 except RequestFailed as error:
                     reason = _reason(task, error)
                     log.info("%s: not collected: %s", task.label, reason)
@@ -127,6 +132,7 @@ def collect(
         namespaces=namespaces,
         not_collected=not_collected,
         missing_apis=missing,
+        dropped=dict(sorted(dropped.items())),
         missing_namespaces=tuple(
             ns for ns in namespaces if ns not in present and "Namespace" not in not_collected
         ),
@@ -153,7 +159,10 @@ def _plan(targets: Sequence[Target], namespaces: Sequence[str]) -> list[_Task]:
     return tasks
 
 
-def _run(transport: Transport, task: _Task, options: CollectOptions) -> list[dict[str, Any]]:
+def _run(
+    transport: Transport, task: _Task, options: CollectOptions
+) -> tuple[list[dict[str, Any]], int]:
+    """The objects a task collects, and how many items it had to drop as malformed."""
     target = task.target
     accept = METADATA_ONLY if target.entry.metadata_only else JSON
     if task.name is not None:
@@ -162,7 +171,7 @@ def _run(transport: Transport, task: _Task, options: CollectOptions) -> list[dic
             item = get_json(transport, path, accept=accept, retry=options.retry)
         except RequestFailed as error:
             if error.status == 404:
-                return []  # reported from the collection: it holds no such Namespace
+                return [], 0  # reported from the collection: it holds no such Namespace
             raise
         return _keep([item], task)
     return _keep(_paged(transport, task, accept, options), task)
@@ -199,7 +208,7 @@ def _paged(transport: Transport, task: _Task, accept: str, options: CollectOptio
     return []  # not reached: the second pass returns or raises
 
 
-def _keep(items: list[Any], task: _Task) -> list[dict[str, Any]]:
+def _keep(items: list[Any], task: _Task) -> tuple[list[dict[str, Any]], int]:
     target = task.target
     kept = []
     for item in items:
@@ -212,7 +221,7 @@ def _keep(items: list[Any], task: _Task) -> list[dict[str, Any]]:
         )
         if obj is not None:
             kept.append(obj)
-    return kept
+    return kept, len(items) - len(kept)
 
 
 def _reason(task: _Task, error: RequestFailed) -> str:

@@ -79,6 +79,8 @@ def _decode(reply: Reply, path: str) -> dict[str, Any]:
         data = json.loads(reply.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RequestFailed(reply.status, f"GET {path}: answer is not JSON") from error
+    except RecursionError as error:
+        raise RequestFailed(reply.status, f"GET {path}: answer nested too deeply") from error
     if not isinstance(data, dict):
         raise RequestFailed(reply.status, f"GET {path}: answer is not a JSON object")
     return data

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+# Deeper than any real object, and well within what the inventory loader accepts (one
+# hostile custom resource must not make the whole collection unreadable).
+MAX_DEPTH = 100
 # Metadata fields worth keeping from a metadata-only Secret.
 SECRET_METADATA = (
     "name",
@@ -27,7 +30,7 @@ def normalise(
     item: Any, api_version: str, kind: str, *, metadata_only: bool, secret_type: str | None
 ) -> dict[str, Any] | None:
     """The object to keep, or None when the item is not a named object at all."""
-    if not isinstance(item, dict):
+    if not isinstance(item, dict) or too_deep(item):
         return None
     raw = item.get("metadata")
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
@@ -69,3 +72,15 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
         else:
             del metadata["annotations"]
     return metadata
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests mappings and lists more than ``limit`` levels deep."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = current.values() if isinstance(current, dict) else current
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
