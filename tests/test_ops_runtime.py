@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CORPORA, FIXTURES, result_of, scan_files
+from tests.conftest import CORPORA, FIXTURES, result_of, run_cli, scan_files
 from zt_audit.analysis.scheduling import placement
 from zt_audit.engine.model import Stage, Status
+from zt_audit.exitcodes import ExitStatus
 from zt_audit.inventory import Resource
 
 FALCO = CORPORA / "falco-deploy-kubernetes" / "kubernetes"
@@ -318,3 +319,13 @@ def test_malformed_daemonsets_do_not_crash(tmp_path) -> None:
     outcome = scan_files(manifest, KUBEADM_NODES)
     for check_id in ("RT-01", "RT-02", "RT-03"):
         assert result_of(outcome, check_id).status is not Status.ERROR
+
+
+def test_a_broken_signature_file_stops_the_scan(tmp_path) -> None:
+    signatures = tmp_path / "signatures.yaml"
+    signatures.write_text("runtime: 3\n")
+    config = tmp_path / "zt-audit.yaml"
+    config.write_text(f"signature_files: [{signatures}]\n")
+    result = run_cli("scan", "--config", str(config), str(RUNTIME / "tetragon-enforcing.yaml"))
+    assert result.code == ExitStatus.USAGE_ERROR
+    assert result.stderr == f"zt-audit: error: {signatures}: section runtime must be a list\n"

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from zt_audit.analysis.signatures import load_signatures
 from zt_audit.errors import UsageError
 
 DEFAULT_EXCLUDED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -68,6 +69,11 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise UsageError(f"{where}: {name} must be true or false")
         return value
+    if name == "signature_files":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where}: signature_files must be a list of file names")
+        load_signatures(value)  # a broken signature file stops the scan before it starts
+        return tuple(value)
     if name == "reference_time":
         if not isinstance(value, str) or not _is_timestamp(value):
             raise UsageError(f"{where}: reference_time must be an ISO 8601 timestamp")
