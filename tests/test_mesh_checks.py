@@ -495,7 +495,16 @@ def test_kubeadm_flags_and_kubelet_configuration():
     ]
 
 
-@pytest.mark.parametrize("check_id", MESH_CHECKS)
+@pytest.mark.parametrize("check_id", [*MESH_CHECKS, "NET-07"])
 def test_checks_survive_malformed_input(check_id):
     outcome = scan_files(MESH / "malformed.yaml")
     assert status(outcome, check_id) is not Status.ERROR
+
+
+def test_posture_survives_malformed_input():
+    outcome = scan_files(MESH / "malformed.yaml")
+    odd = next(w for w in outcome_workloads(outcome) if w["name"] == "odd")
+    assert odd["mtls"]["mesh"] == "istio"
+    assert odd["mtls"]["ports"] == [
+        {"port": "*", "mode": "PERMISSIVE", "decided_by": ["Istio default: PERMISSIVE"]}
+    ]

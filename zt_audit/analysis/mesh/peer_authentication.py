@@ -50,7 +50,9 @@ class PeerAuthIndex:
         self.root = root_namespace
         self.by_namespace: dict[str, list[Resource]] = {}
         for policy in inventory.of_kind("PeerAuthentication", group=GROUP):
-            self.by_namespace.setdefault(policy.namespace or "", []).append(policy)
+            # The API server rejects malformed policies, so they cannot be in force.
+            if _well_formed(policy):
+                self.by_namespace.setdefault(policy.namespace or "", []).append(policy)
 
     @property
     def policies(self) -> list[Resource]:
@@ -148,6 +150,17 @@ def _ambient_port(port: PortMode) -> PortMode:
         return port
     note = Decision("DISABLE is not supported in ambient mode: ztunnel accepts plaintext too")
     return PortMode(port.port, port.name, Mode.PERMISSIVE, (*port.decided_by, note))
+
+
+def _well_formed(policy: Resource) -> bool:
+    spec = policy.obj.get("spec", {})
+    if not isinstance(spec, dict):
+        return False
+    selector = spec.get("selector")
+    if selector is None:
+        return True
+    labels = selector.get("matchLabels") if isinstance(selector, dict) else "invalid"
+    return labels is None or isinstance(labels, dict)
 
 
 def _selector_labels(policy: Resource) -> dict[str, str] | None:
