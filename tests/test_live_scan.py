@@ -23,6 +23,15 @@ def verdicts(report: dict) -> dict[str, str]:
     return {check["id"]: check["status"] for check in report["checks"]}
 
 
+def findings(report: dict) -> list[tuple]:
+    """Every finding without its location: the same objects, fields and messages."""
+    return sorted(
+        (check["id"], f["status"], f["message"], f.get("field"), json.dumps(f["object"]))
+        for check in report["checks"]
+        for f in check.get("findings", [])
+    )
+
+
 def live_report(kubeconfig: Path, *args: str) -> dict:
     result = run_cli("scan", "--kubeconfig", str(kubeconfig), "-f", "json", *args)
     assert result.code in (0, 1), result.stderr
@@ -36,6 +45,7 @@ def test_live_scan_gives_the_verdicts_and_scores_of_a_file_scan(kubeconfig: Path
     offline = json.loads(files.stdout)
 
     assert verdicts(live) == verdicts(offline)
+    assert findings(live) == findings(offline)
     assert live["score"] == offline["score"]
     assert live["summary"] == offline["summary"]
     assert live["source"]["mode"] == "cluster"
