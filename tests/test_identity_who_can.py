@@ -282,3 +282,10 @@ def test_cli_without_input_is_a_usage_error():
     result = run_cli("who-can", "get", "pods")
     assert result.code == 2
     assert "no input" in result.stderr
+
+
+def test_cli_help():
+    result = run_cli("who-can", "--help")
+    assert result.code == 0
+    assert "VERB" in result.stdout and "RESOURCE" in result.stdout
+    assert result.stderr == ""

@@ -306,10 +306,16 @@ def frameworks(
 
 @app.command("who-can")
 def who_can(
-    verb: Annotated[str, typer.Argument(help="An API verb: get, create, impersonate, '*'...")],
+    verb: Annotated[
+        str,
+        typer.Argument(metavar="VERB", help="An API verb: get, create, impersonate, '*'..."),
+    ],
     resource: Annotated[
         str,
-        typer.Argument(help="RESOURCE[.GROUP][/SUBRESOURCE], '*', or a URL such as /healthz."),
+        typer.Argument(
+            metavar="RESOURCE",
+            help="pods, deployments.apps, pods/exec, '*', or a URL such as /healthz.",
+        ),
     ],
     paths: Annotated[
         list[str] | None,
