@@ -344,3 +344,23 @@ def test_one_complete_shipper_is_enough() -> None:
     outcome = scan_files(AUDIT / "fluent-bit.yaml", AUDIT / "vector-console.yaml", NODES)
     result = result_of(outcome, "AUD-04")
     assert (result.status, result.findings) == (Status.PASS, ())
+
+
+def test_every_api_server_of_an_ha_control_plane_is_judged(tmp_path) -> None:
+    second = (AUDIT / "apiserver-audited.yaml").read_text()
+    second = second.replace("kube-apiserver-cp-1", "kube-apiserver-cp-2")
+    second = second.replace("        - --audit-policy-file=/etc/kubernetes/audit/policy.yaml\n", "")
+    second = second.replace("        - --audit-log-maxage=30\n", "")
+    path = tmp_path / "cp-2.yaml"
+    path.write_text(second)
+    outcome = scan_files(AUDIT / "apiserver-audited.yaml", path)
+    on = result_of(outcome, "AUD-01")
+    assert on.reason == "1 of 2 API servers do not record audit events"
+    assert [str(f.object) for f in on.findings] == ["Pod/kube-system/kube-apiserver-cp-2"]
+    retention = result_of(outcome, "AUD-02")
+    assert [(str(f.object), f.message) for f in retention.findings] == [
+        (
+            "Pod/kube-system/kube-apiserver-cp-2",
+            "--audit-log-maxage is not set (no rotation limit is configured)",
+        )
+    ]

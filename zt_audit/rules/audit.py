@@ -35,6 +35,7 @@ APISERVER_HINT = (
     "include the kube-apiserver static pod (kubectl -n kube-system get pod "
     "-l component=kube-apiserver -o yaml) or the kubeadm-config ConfigMap"
 )
+BACKENDS = ("audit-log-path", "audit-webhook-config-file")
 RETENTION = (
     ("audit-log-maxage", 30, "days"),
     ("audit-log-maxbackup", 10, "files"),
@@ -42,8 +43,8 @@ RETENTION = (
 )
 
 
-def _apiserver(ctx: ScanContext) -> ApiServerConfig | CheckResult:
-    """The API server configuration, or the not-observable result that replaces it."""
+def _apiservers(ctx: ScanContext) -> list[ApiServerConfig] | CheckResult:
+    """Every visible API server configuration, or the not-observable result instead."""
     platform = detect_platform(ctx.inventory)
     if platform.managed:
         hint = MANAGED_HINTS.get(platform.provider or "", platform.hint)
@@ -55,43 +56,62 @@ def _apiserver(ctx: ScanContext) -> ApiServerConfig | CheckResult:
     configs = apiserver_configs(ctx.inventory)
     if not configs:
         return not_observable("no kube-apiserver configuration in the input", hint=APISERVER_HINT)
-    return configs[0]
+    return configs
 
 
 # AUD-01
 
 
-def api_audit_on(ctx: ScanContext) -> CheckResult:
-    config = _apiserver(ctx)
-    if isinstance(config, CheckResult):
-        return config
-    policy = config.flags.get("audit-policy-file")
-    backends = [f for f in ("audit-log-path", "audit-webhook-config-file") if config.flags.get(f)]
-    facts = {"source": config.source, "policy_file": policy, "backends": backends}
-    if not policy:
-        finding = ctx.finding(
-            config.resource,
-            config.path(""),
-            "kube-apiserver has no --audit-policy-file: the API server "
-            "records no audit events at all",
+def _audit_gap(ctx: ScanContext, config: ApiServerConfig) -> tuple[str, Finding] | None:
+    """Why one API server records no audit events, as (short reason, finding)."""
+    if not config.flags.get("audit-policy-file"):
+        message = (
+            "kube-apiserver has no --audit-policy-file: the API server records no audit "
+            "events at all"
         )
-        return CheckResult(
-            Status.FAIL, "API audit logging is off", findings=(finding,), facts=facts
-        )
-    if not backends:
-        finding = ctx.finding(
-            config.resource,
-            config.path("audit-policy-file"),
+        return "API audit logging is off", ctx.finding(config.resource, config.path(""), message)
+    if not any(config.flags.get(f) for f in BACKENDS):
+        message = (
             "--audit-policy-file is set but neither --audit-log-path nor "
-            "--audit-webhook-config-file is: events go nowhere",
+            "--audit-webhook-config-file is: events go nowhere"
         )
-        return CheckResult(
-            Status.FAIL, "API audit has a policy but no backend", findings=(finding,), facts=facts
+        finding = ctx.finding(config.resource, config.path("audit-policy-file"), message)
+        return "API audit has a policy but no backend", finding
+    return None
+
+
+def api_audit_on(ctx: ScanContext) -> CheckResult:
+    configs = _apiservers(ctx)
+    if isinstance(configs, CheckResult):
+        return configs
+    facts = {
+        "api_servers": [
+            {
+                "object": str(c.resource.ref),
+                "source": c.source,
+                "policy_file": c.flags.get("audit-policy-file"),
+                "backends": [f for f in BACKENDS if c.flags.get(f)],
+            }
+            for c in configs
+        ]
+    }
+    gaps = [gap for c in configs if (gap := _audit_gap(ctx, c))]
+    if gaps:
+        # In an HA control plane, one unaudited API server is enough to act unseen.
+        reason = (
+            gaps[0][0]
+            if len(configs) == 1
+            else (f"{len(gaps)} of {len(configs)} API servers do not record audit events")
         )
+        findings = tuple(sorted((f for _, f in gaps), key=Finding.sort_key))
+        return CheckResult(Status.FAIL, reason, findings=findings, facts=facts)
+    first = configs[0]
+    backends = ", ".join("--" + b for b in BACKENDS if first.flags.get(b))
+    policy = first.flags.get("audit-policy-file")
+    servers = f" on all {len(configs)} API servers" if len(configs) > 1 else ""
     return CheckResult(
         Status.PASS,
-        f"API audit logging is on (policy {policy}, backend "
-        f"{', '.join('--' + b for b in backends)})",
+        f"API audit logging is on{servers} (policy {policy}, backend {backends})",
         facts=facts,
     )
 
@@ -99,15 +119,7 @@ def api_audit_on(ctx: ScanContext) -> CheckResult:
 # AUD-02
 
 
-def local_retention(ctx: ScanContext) -> CheckResult:
-    config = _apiserver(ctx)
-    if isinstance(config, CheckResult):
-        return config
-    path = config.flags.get("audit-log-path")
-    if not path:
-        return not_applicable("no audit log file (webhook-only or audit off)")
-    if path == "-":
-        return not_applicable("the audit log goes to stdout; retention is the log pipeline's")
+def _retention_findings(ctx: ScanContext, config: ApiServerConfig) -> list[Finding]:
     findings = []
     for flag, minimum, unit in RETENTION:
         value = config.flags.get(flag)
@@ -121,9 +133,24 @@ def local_retention(ctx: ScanContext) -> CheckResult:
         findings.append(
             ctx.finding(config.resource, config.path(flag), message, status=Status.WARN)
         )
+    return findings
+
+
+def local_retention(ctx: ScanContext) -> CheckResult:
+    configs = _apiservers(ctx)
+    if isinstance(configs, CheckResult):
+        return configs
+    # Retention applies to a log file; stdout ("-") belongs to the container log pipeline.
+    paths = [c.flags.get("audit-log-path") for c in configs]
+    if not any(paths):
+        return not_applicable("no audit log file (webhook-only or audit off)")
+    files = [c for c, path in zip(configs, paths, strict=True) if path and path != "-"]
+    if not files:
+        return not_applicable("the audit log goes to stdout; retention is the log pipeline's")
+    findings = [f for c in files for f in _retention_findings(ctx, c)]
     return from_findings(
         findings,
-        evaluated=len(RETENTION),
+        evaluated=len(RETENTION) * len(files),
         affected=len(findings),
         unit="retention settings",
         clean="audit log retention meets 30 days, 10 files, 100 MB ({ratio})",

@@ -50,15 +50,20 @@ def secrets_at_rest(ctx: ScanContext) -> CheckResult:
     configs = apiserver_configs(ctx.inventory)
     if not configs:
         return not_observable("no kube-apiserver configuration in the input", hint=APISERVER_HINT)
-    config = configs[0]
-    if not config.has(FLAG):
-        finding = ctx.finding(
-            config.resource,
-            config.path(""),
-            f"kube-apiserver ({config.source}) has no --{FLAG}: Secrets are stored in etcd "
-            "as plain text",
+    # Every API server of an HA control plane writes Secrets: each needs the flag.
+    missing = [c for c in configs if not c.has(FLAG)]
+    if missing:
+        findings = tuple(
+            ctx.finding(
+                c.resource,
+                c.path(""),
+                f"kube-apiserver ({c.source}) has no --{FLAG}: Secrets are stored in etcd "
+                "as plain text",
+            )
+            for c in missing
         )
-        return CheckResult(Status.FAIL, "Secrets are not encrypted at rest", findings=(finding,))
+        return CheckResult(Status.FAIL, "Secrets are not encrypted at rest", findings=findings)
+    config = configs[0]
 
     documents = encryption_configs(ctx.inventory)
     if not documents:
