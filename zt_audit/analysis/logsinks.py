@@ -1,7 +1,8 @@
 """Where a node log shipper sends logs, read from the configuration it mounts.
 
-Fluent Bit (classic ``[OUTPUT]`` sections or YAML ``pipeline.outputs``) and Vector
-(``sinks`` in YAML or TOML) are read; other shippers' sinks are reported as
+Fluent Bit (classic ``[OUTPUT]`` sections or YAML ``pipeline.outputs``), Vector
+(``sinks`` in YAML or TOML), Fluentd and the OpenTelemetry Collector (see
+``sinkdialects``) are read; other shippers' sinks are reported as
 unverifiable. A sink is remote unless it writes to the node itself (stdout, a file, a
 null device), and uses TLS when it says so or when its protocol always does (the cloud
 providers' SDK outputs, ``https://`` endpoints).
@@ -17,8 +18,10 @@ from typing import Any
 import yaml
 
 from zt_audit.analysis.signatures import Match
+from zt_audit.analysis.sinkdialects import fluentd_sinks, otel_sinks
 from zt_audit.inventory import Inventory, Resource
 
+DIALECTS = ("fluent-bit", "vector", "fluentd", "otel")
 FLUENT_BIT_LOCAL = frozenset({"stdout", "null", "file", "counter", "flowcounter", "exit"})
 FLUENT_BIT_ALWAYS_TLS = frozenset(
     {
@@ -60,7 +63,7 @@ class SinkReport:
 
 def sinks_of(inventory: Inventory, match: Match) -> SinkReport:
     dialect = match.signature.get("config")
-    if dialect not in ("fluent-bit", "vector"):
+    if dialect not in DIALECTS:
         return SinkReport(False, ())
     for configmap in _mounted_configmaps(inventory, match):
         data = configmap.obj.get("data")
@@ -91,6 +94,10 @@ def _mounted_configmaps(inventory: Inventory, match: Match) -> Iterator[Resource
 def _parse(dialect: str, text: str) -> list[Sink]:
     if dialect == "fluent-bit":
         return list(_fluent_bit_classic(text)) or list(_fluent_bit_yaml(text))
+    if dialect == "fluentd":
+        return [Sink(*found) for found in fluentd_sinks(text)]
+    if dialect == "otel":
+        return [Sink(*found) for found in otel_sinks(_load_yaml(text))]
     return list(_vector(text))
 
 
