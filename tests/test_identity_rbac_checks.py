@@ -222,3 +222,14 @@ def test_iam05_broad_groups_beyond_defaults():
     ]
     # Public service-account issuer discovery is documented and passes.
     assert "oidc-reviewer" not in str(result.findings)
+
+
+def test_iam04_impersonation_limited_by_resource_names():
+    # Impersonating one named user reaches that user's rights, not system:masters; naming
+    # a group with no sensitive rights reaches nothing (authentication #user-impersonation).
+    result = run("IAM-04", IDENTITY / "rbac" / "impersonation.yaml", bundle_is_complete=True)
+    assert [
+        (f.status.value, str(f.object), f.details["path"]["target"]) for f in result.findings
+    ] == [("fail", "ClusterRoleBinding/helpdesk-as-alice", "User/alice@example.com")]
+    steps = result.findings[0].details["path"]["steps"]
+    assert steps[2]["via"] == "ClusterRoleBinding/alice-secrets -> ClusterRole/secret-reader"

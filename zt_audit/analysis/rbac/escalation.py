@@ -22,6 +22,9 @@ from zt_audit.analysis.rbac.privileges import (
     is_full_admin,
     power_of,
 )
+from zt_audit.analysis.rbac.privileges import (
+    impersonable as _impersonable,
+)
 from zt_audit.inventory import Inventory
 
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
@@ -264,18 +267,35 @@ class EscalationFinder:
         return steps, Power.ADMIN, f"Group/{MASTERS}"
 
     def _impersonate(self, grant: Grant):
-        if grant.namespace is not None:
-            steps = [Step("act as any service account of the namespace")]
+        groups = _impersonable(grant, "groups")
+        if grant.namespace is None and (groups is None or MASTERS in groups):
+            steps = [
+                Step(f"send requests with Impersonate-Group: {MASTERS}"),
+                Step(f"members of {MASTERS} bypass RBAC: cluster-admin"),
+            ]
+            return steps, Power.ADMIN, f"Group/{MASTERS}"
+
+        # Otherwise the holder becomes the most powerful identity it may name.
+        holder = self.power(grant.subject)
+        candidates: list[tuple[Power, Subject]] = []
+        if _impersonable(grant, "serviceaccounts") != set():
             best = self._best_account(grant)
-            if best is None:
-                return None
-            account, power = best
-            return [*steps, self._via_account(account, power)], power, str(account)
-        steps = [
-            Step(f"send requests with Impersonate-Group: {MASTERS}"),
-            Step(f"members of {MASTERS} bypass RBAC: cluster-admin"),
-        ]
-        return steps, Power.ADMIN, f"Group/{MASTERS}"
+            if best is not None:
+                candidates.append((best[1], best[0]))
+        if grant.namespace is None:
+            for kind, names in (("User", _impersonable(grant, "users")), ("Group", groups)):
+                for subject in self.graph.by_subject:
+                    if subject.kind == kind and (names is None or subject.name in names):
+                        candidates.append((self.power(subject), subject))
+        candidates = [c for c in candidates if c[0] > holder]
+        if not candidates and grant.namespace is None and _impersonable(grant, "users") is None:
+            steps = [Step("send requests as any user; none more powerful is bound in the input")]
+            return steps, Power.CLUSTER, None
+        if not candidates:
+            return None
+        power, target = max(candidates, key=lambda c: (c[0], str(c[1])))
+        steps = [Step(f"send requests as {target}", str(target)), self._via_account(target, power)]
+        return steps, power, str(target)
 
     def _bind_escalate(self, grant: Grant):
         # bind and escalate are checked against the kind of the role being bound or

@@ -17,7 +17,7 @@ from zt_audit.analysis.rbac.authorizer import (
     resource_matches,
     verb_matches,
 )
-from zt_audit.analysis.rbac.model import Grant, Role, Rule, RuleSource
+from zt_audit.analysis.rbac.model import MASTERS, Grant, Role, Rule, RuleSource
 
 
 @dataclass(frozen=True)
@@ -244,14 +244,35 @@ class Power(IntEnum):
 ADMIN_PRIMITIVES = frozenset({"impersonate", "bind-escalate", "csr-approve", "nodes-proxy"})
 
 
+def impersonable(grant: Grant, resource: str) -> set[str] | None:
+    """Names the grant may impersonate of a kind: None for any, empty for none."""
+    names: set[str] = set()
+    for source in grant.role.rules:
+        if rule_grants(source.rule, Request("impersonate", resource)):
+            if not source.rule.resource_names:
+                return None
+            names |= source.rule.resource_names
+    return names
+
+
+def _admin_primitive(grant: Grant, primitive: Primitive) -> bool:
+    """Cluster-wide, these lead straight to cluster-admin; impersonation only through groups."""
+    if primitive.id == "impersonate":
+        groups = impersonable(grant, "groups")
+        return groups is None or MASTERS in groups
+    return primitive.id in ADMIN_PRIMITIVES
+
+
 def power_of(grants: list[Grant]) -> Power:
     best = Power.NONE
     for grant in grants:
         if grant.namespace is None and is_full_admin(grant):
             return Power.ADMIN
         for primitive, _ in held_by(grant):
-            if grant.namespace is None and primitive.id in ADMIN_PRIMITIVES:
+            if grant.namespace is None and _admin_primitive(grant, primitive):
                 return Power.ADMIN
+            if primitive.id == "impersonate":
+                continue  # worth what the identities it may name are worth, judged apart
             level = Power.CLUSTER if grant.namespace is None else Power.NAMESPACED
             best = max(best, level)
     return best
