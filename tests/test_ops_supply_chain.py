@@ -298,3 +298,17 @@ def test_kyverno_skip_image_references_are_not_covered(tmp_path) -> None:
     path.write_text(policy)
     result = result_of(scan_files(WORKLOADS, path), "IMG-04")
     assert result.ratio.passed == 2
+
+
+def test_gatekeeper_mutating_webhook_does_not_decide_enforcement(tmp_path) -> None:
+    # Gatekeeper rejects in its validating webhook; its mutating webhook only rewrites.
+    mutating = GATEKEEPER_WEBHOOK.format(policy="Fail", action="deny").replace(
+        "kind: ValidatingWebhookConfiguration", "kind: MutatingWebhookConfiguration"
+    )
+    mutating = mutating.replace("failurePolicy: Fail", "failurePolicy: Ignore")
+    validating = GATEKEEPER_WEBHOOK.format(policy="Fail", action="deny").split("---")[0]
+    validating = validating.replace("name: validation.gatekeeper.sh", "name: v.gatekeeper.sh")
+    mutating = mutating.replace("gatekeeper-validating-webhook", "gatekeeper-mutating-webhook")
+    path = tmp_path / "gatekeeper.yaml"
+    path.write_text(validating + "---\n" + mutating)
+    assert result_of(scan_files(WORKLOADS, path), "IMG-04").status is Status.PASS

@@ -32,14 +32,20 @@ def _build(ctx: ScanContext) -> AdmissionIndex:
         if product is not None:
             security.append((webhook, product.id, product.product))
 
-    def fails_open(product_id: str) -> bool | None:
-        hooks = [w for w, pid, _ in security if pid == product_id and w.handles_pods()]
-        if not hooks:
-            return None
-        return any(w.fails_open for w in hooks)
-
     def pod_hooks(product_id: str) -> list[Webhook]:
-        return [w for w, pid, _ in security if pid == product_id and w.handles_pods()]
+        """The webhooks that enforce a product's decisions on pods.
+
+        Gatekeeper and policy-controller reject in their validating webhooks (their
+        mutating ones only rewrite); Kyverno verifies images in both.
+        """
+        hooks = [w for w, pid, _ in security if pid == product_id and w.handles_pods()]
+        if product_id != "kyverno":
+            hooks = [w for w in hooks if w.configuration.kind == "ValidatingWebhookConfiguration"]
+        return hooks
+
+    def fails_open(product_id: str) -> bool | None:
+        hooks = pod_hooks(product_id)
+        return any(w.fails_open for w in hooks) if hooks else None
 
     connaisseur = [w for w, pid, _ in security if pid == "connaisseur"]
     controls = [
