@@ -426,3 +426,34 @@ def test_malformed_policies_do_not_crash_and_allow_nothing():
     # A spec that is not a mapping never reaches a cluster: it isolates nothing.
     engine = engine_with(broken[-1])
     assert allowed(engine, "default/client", "default/web", 80) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "policies",
+    [
+        [],
+        [DENY_ALL_INGRESS, web_from(POD, ports=[{"port": "http"}])],
+        [DENY_ALL_INGRESS, DENY_ALL_EGRESS, client_egress({"to": [{"podSelector": WEB}]})],
+        [web_from(PROD), client_egress({"to": [{"namespaceSelector": {}}]})],
+        [netpol("p", {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})],
+    ],
+    ids=["open", "named-port", "both-directions", "namespaces", "same-namespace"],
+)
+def test_whole_cluster_view_covers_every_exact_answer(policies):
+    # The bitset view is port-blind, so it may only overstate: every pair the exact
+    # evaluation allows on some port must be in it, and rules without ports agree fully.
+    engine = engine_with(*policies)
+    has_ports = any(
+        rule.ports is not None for p in engine.policies for d in ("ingress", "egress")
+        for rule in p.rules_for(d)
+    )
+    for source in engine.endpoints:
+        for destination in engine.endpoints:
+            if source is destination:
+                continue
+            exact = engine.connection(source, destination).allowed
+            bulk = bool(engine.reachers[destination.index] >> source.index & 1)
+            assert bulk is exact or (bulk and not exact and has_ports), (
+                source.key, destination.key
+            )
+            assert bool(engine.reachable[source.index] >> destination.index & 1) is bulk
