@@ -221,7 +221,8 @@ def test_falco_corpus_is_found_and_its_node_coverage_judged() -> None:
         ),
     ]
     assert coverage.findings[0].location.line == 29
-    assert coverage.facts["covered_nodes"] == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert coverage.facts["uncovered_nodes"] == ["gpu-1", "infra-1"]
+    assert (coverage.facts["eligible_nodes"], coverage.facts["schedulable_nodes"]) == (6, 4)
 
     # Falcosidekick is deployed with every output empty: detection only.
     response = result_of(outcome, "RT-03")

@@ -150,8 +150,10 @@ def sensor_node_coverage(ctx: ScanContext) -> CheckResult:
     findings = list(_coverage_findings(ctx, best, status))
     facts = {
         "sensor": _describe(best.match),
-        "eligible_nodes": [p.node for p in best.placements],
-        "covered_nodes": best.schedulable,
+        # Counts, and names only for the gaps: a large cluster has thousands of nodes.
+        "eligible_nodes": best.eligible,
+        "schedulable_nodes": len(best.schedulable),
+        "uncovered_nodes": [p.node for p in best.missed],
         "virtual_nodes_excluded": virtual_nodes(ctx),
         "number_ready": best.ready,
     }
