@@ -330,3 +330,18 @@ def test_a_broken_signature_file_stops_the_scan(tmp_path) -> None:
     result = run_cli("scan", "--config", str(config), str(RUNTIME / "tetragon-enforcing.yaml"))
     assert result.code == ExitStatus.USAGE_ERROR
     assert result.stderr == f"zt-audit: error: {signatures}: section runtime must be a list\n"
+
+
+def test_nodes_missed_for_one_reason_make_one_finding(tmp_path) -> None:
+    nodes = "".join(
+        f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: gpu-{n}}}\n"
+        "spec: {taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]}\n"
+        for n in range(1, 6)
+    )
+    path = tmp_path / "nodes.yaml"
+    path.write_text(nodes)
+    result = result_of(scan_files(FALCO, path), "RT-02")
+    assert [f.message for f in result.findings] == [
+        "Falco DaemonSet default/falco cannot run on 5 nodes (gpu-1, gpu-2, gpu-3 and 2 more): "
+        "taint nvidia.com/gpu=present:NoSchedule is not tolerated"
+    ]

@@ -108,11 +108,20 @@ def _miss_path(match: Match, reason: str) -> FieldPath:
 
 def _coverage_findings(ctx: ScanContext, best: Coverage, status: Status) -> Iterator[Finding]:
     match = best.match
+    # One finding per cause: a thousand GPU nodes with one taint are one problem.
+    by_reason: dict[str, list[str]] = {}
     for missed in best.missed:
+        by_reason.setdefault(missed.reason, []).append(missed.node)
+    for reason, nodes in sorted(by_reason.items()):
+        if len(nodes) == 1:
+            where = f"node {nodes[0]}"
+        else:
+            more = f" and {len(nodes) - 3} more" if len(nodes) > 3 else ""
+            where = f"{len(nodes)} nodes ({', '.join(nodes[:3])}{more})"
         yield ctx.finding(
             match.workload.resource,
-            _miss_path(match, missed.reason),
-            f"{_describe(match)} cannot run on node {missed.node}: {missed.reason}",
+            _miss_path(match, reason),
+            f"{_describe(match)} cannot run on {where}: {reason}",
             status=status,
         )
     schedulable = len(best.schedulable)
