@@ -230,23 +230,29 @@ def escalation(ctx: ScanContext) -> CheckResult:
                 details={"path": path.as_dict()},
             )
         )
-    findings.extend(_dangling(ctx))
+    # In a partial bundle a missing role may simply live elsewhere: recorded, not judged.
+    dangling = sorted(
+        f"{m.binding.ref} -> {m.role_kind}/{m.role_name}" for m in rbac_graph(ctx).missing
+    )
+    if ctx.evidence.mode != "manifests" or ctx.evidence.complete:
+        findings.extend(_dangling(ctx))
     return rbac_verdict(
         ctx,
         findings,
         evaluated=len(judged),
         unit="grants",
         clean="no escalation path outside the platform ({ratio})",
+        facts={"bindings_to_missing_roles": dangling},
     )
 
 
 def _dangling(ctx: ScanContext) -> list[Finding]:
-    """Bindings whose role is missing grant nothing today, to whoever creates it tomorrow."""
+    """Bindings whose role is missing grant nothing now, and later whatever role takes its name."""
     found = []
     for missing in rbac_graph(ctx).missing:
         message = (
             f"{missing.binding.ref} references {missing.role_kind} {missing.role_name!r}, "
-            "which is not in the input: it grants nothing now, and whoever creates that role "
+            "which does not exist: it grants nothing now, and whoever creates that role "
             "grants it to the binding's subjects"
         )
         found.append(ctx.finding(missing.binding, ("roleRef",), message, status=Status.WARN))
