@@ -102,9 +102,15 @@ def test_cis_view_of_the_example(example):
         "checks": [{"id": "RT-05", "status": "fail"}],
     }
     assert controls["5.3.1"]["state"] == "evidenced"  # NET-01 passes: Calico enforces
-    assert controls["1.2.1"]["state"] == "not_covered"
+    # Anonymous auth is off in the example's API server flags.
+    assert controls["1.2.1"]["state"] == "evidenced"
+    assert [c["id"] for c in controls["1.2.1"]["checks"]] == ["IAM-05", "IAM-06"]
     assert sum(view["summary"].values()) == len(view["controls"])
     assert list(view["summary"]) == list(STATES)
+    # A control whose checks did not run is not covered, never evidenced.
+    thinner = {**example, "checks": [c for c in example["checks"] if c["id"][:3] != "IAM"]}
+    thin_view = framework_view(thinner, get_framework("cis-kubernetes"))
+    assert {c["id"]: c for c in thin_view["controls"]}["1.2.1"]["state"] == "not_covered"
 
 
 def test_crosswalk_ties_every_check_of_a_domain(example):
@@ -116,7 +122,8 @@ def test_crosswalk_ties_every_check_of_a_domain(example):
     ]  # fmt: skip
     assert segmentation["state"] == "gap"
     iam = next(c for c in view["controls"] if c["id"] == "7.2.1")
-    assert iam["checks"] == [] and iam["state"] == "not_covered"
+    assert [c["id"] for c in iam["checks"]] == [f"IAM-{n:02d}" for n in range(1, 15)]
+    assert iam["state"] == "gap"
 
 
 def test_explicit_mappings_to_a_crosswalk_framework_count_too(example):
