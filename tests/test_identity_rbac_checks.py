@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import CORPORA
 from identity_support import IDENTITY, run, summary
 
 from zt_audit.engine.model import Severity, Status
@@ -126,7 +127,8 @@ ESCALATIONS = [
     # (binding, status, permission, target)
     ("ClusterRoleBinding/cert-exporter", "fail", "secrets-read", "ServiceAccount/apps/admin-bot"),
     ("ClusterRoleBinding/csr-approver", "fail", "csr-approve", None),
-    ("ClusterRoleBinding/node-debuggers", "fail", "nodes-proxy", "ServiceAccount/apps/admin-bot"),
+    # Every pod of every node: the chain shows the most powerful one; the gain is admin.
+    ("ClusterRoleBinding/node-debuggers", "fail", "nodes-proxy", None),
     ("ClusterRoleBinding/oncall-impersonation", "fail", "impersonate", "Group/system:masters"),
     ("ClusterRoleBinding/rbac-manager", "fail", "bind-escalate", "ClusterRole/cluster-admin"),
     ("ClusterRoleBinding/webhook-installer", "fail", "webhook-write", None),
@@ -233,3 +235,30 @@ def test_iam04_impersonation_limited_by_resource_names():
     ] == [("fail", "ClusterRoleBinding/helpdesk-as-alice", "User/alice@example.com")]
     steps = result.findings[0].details["path"]["steps"]
     assert steps[2]["via"] == "ClusterRoleBinding/alice-secrets -> ClusterRole/secret-reader"
+
+
+GATEKEEPER_ANONYMOUS = (
+    CORPORA / "gatekeeper-library/library/general/disallowanonymous/samples/no-anonymous-bindings"
+)
+
+
+def test_iam05_broad_groups_bound_to_an_unknown_role_warn():
+    # gatekeeper-library's disallowed sample binds everyone to a role not in the input.
+    result = run("IAM-05", GATEKEEPER_ANONYMOUS / "example_disallowed.yaml")
+    assert [(s, o, f) for s, o, f, _ in summary(result)] == [
+        ("warn", "ClusterRoleBinding/cluster-role-binding-2", "subjects[0]"),
+        ("warn", "ClusterRoleBinding/cluster-role-binding-2", "subjects[1]"),
+    ]
+    # Group/system:anonymous names no group (anonymous requests are the *user*
+    # system:anonymous in the group system:unauthenticated), so it is not reported.
+    # The "allowed" sample is allowed by the constraint's parameters (the role is trusted
+    # there); zt-audit cannot see that role either, so it warns the same way.
+    allowed = run("IAM-05", GATEKEEPER_ANONYMOUS / "example_allowed.yaml")
+    assert allowed.status is Status.WARN
+
+
+def test_iam05_pod_security_policy_use_is_not_a_grant_of_access():
+    # Binding a restrictive PodSecurityPolicy to all service accounts was the documented
+    # way to apply it; "use" of a policy constrains pods rather than granting access.
+    result = run("IAM-05", CORPORA / "istio-samples/samples/security/psp/sidecar-psp.yaml")
+    assert result.status is Status.PASS

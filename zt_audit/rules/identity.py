@@ -20,9 +20,9 @@ from zt_audit.analysis.rbac.defaults import (
     PUBLIC_INFO_URLS,
     SELF_REVIEWS,
 )
-from zt_audit.analysis.rbac.model import AUTHENTICATED, MASTERS, Rule, Subject
+from zt_audit.analysis.rbac.model import AUTHENTICATED, MASTERS, Rule, Subject, parse_subject
 from zt_audit.analysis.rbac.privileges import is_full_admin, rule_grants
-from zt_audit.analysis.rbac.subjects import SubjectClass, is_anonymous
+from zt_audit.analysis.rbac.subjects import SubjectClass, is_anonymous, is_broad
 from zt_audit.engine.context import ScanContext
 from zt_audit.engine.model import CheckResult, Finding, Severity, Status
 from zt_audit.engine.registry import Implementation
@@ -282,6 +282,20 @@ def broad_subjects(ctx: ScanContext) -> CheckResult:
                 ctx, grant, message, details={"rules": sorted(r.describe() for r in extra)}
             )
         )
+    # A broad group bound to a role the input lacks: what it grants cannot be read.
+    for missing in graph.missing:
+        subjects = missing.binding.obj.get("subjects")
+        for index, value in enumerate(subjects if isinstance(subjects, list) else []):
+            subject = parse_subject(value, missing.binding.namespace)
+            if subject is None or not is_broad(subject):
+                continue
+            message = (
+                f"{missing.binding.ref} binds {subject} to {missing.role_kind} "
+                f"{missing.role_name!r}, which is not in the input: what it grants is unknown"
+            )
+            findings.append(
+                ctx.finding(missing.binding, ("subjects", index), message, status=Status.WARN)
+            )
     return rbac_verdict(
         ctx,
         findings,
@@ -294,6 +308,10 @@ def broad_subjects(ctx: ScanContext) -> CheckResult:
 
 def _default_for(rule: Rule, subject: Subject) -> bool:
     """Whether a rule stays within what Kubernetes itself grants to a broad group."""
+    if rule.verbs <= {"use"} and rule.resources <= {"podsecuritypolicies"}:
+        # Using a PodSecurityPolicy constrains pods; granting it to all was the documented way
+        # to apply a restrictive policy (removed in Kubernetes 1.25).
+        return True
     anonymous = is_anonymous(subject)
     urls = set(PUBLIC_INFO_URLS) | set(ISSUER_URLS)
     if not anonymous and subject.name == AUTHENTICATED:

@@ -8,7 +8,7 @@ from typing import Any
 from zt_audit.analysis.platform import ApiServerConfig, Platform, apiserver_configs, detect_platform
 from zt_audit.analysis.rbac import EscalationFinder, EscalationPath, Grant, RbacGraph
 from zt_audit.analysis.rbac.subjects import SubjectClass, classify
-from zt_audit.engine.context import ScanContext, from_findings, not_observable
+from zt_audit.engine.context import ScanContext, from_findings, not_observable, passed
 from zt_audit.engine.model import CheckResult, Finding
 
 RBAC_KINDS = ("ClusterRoleBinding", "RoleBinding")
@@ -99,6 +99,13 @@ def rbac_verdict(
                 **extra,
             )
     affected = len({(f.object, f.field) for f in findings})
+    if not findings and evaluated == 0 and rbac_graph(ctx).bindings:
+        count = len(rbac_graph(ctx).bindings)
+        return passed(
+            f"nothing to judge: the {count} binding(s) in scope are the platform's or grant "
+            "nothing",
+            **extra,
+        )
     return from_findings(
         findings,
         evaluated=max(evaluated, affected),
