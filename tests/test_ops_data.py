@@ -83,6 +83,9 @@ def test_managed_control_plane_is_not_observable() -> None:
         ("tls.key", "-----BEGIN EC PRIVATE KEY-----\nMHc...\n", "a private key"),
         ("ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB...\n", None),
         ("LOG_LEVEL", "debug", None),
+        # etcd: --initial-cluster-token names the cluster, it grants nothing.
+        ("initial-cluster-token", "etcd-cluster-1", None),
+        ("client-secret", "Zq8~xP2vLk9", "a literal credential (by its name)"),
         # microservices-demo's README substitutes this placeholder with sed before applying.
         ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", None),
         # istio-samples bookinfo ratings-v2-mysql: a real, if weak, hard-coded password.
@@ -195,3 +198,27 @@ def test_falcosidekick_chart_secret_is_a_bundled_secret_with_a_short_message() -
     assert ("Deployment/default/falcosidekick", "spec.template.spec.containers[0].envFrom") in (
         messages
     )
+
+
+def test_credentials_on_the_command_line(tmp_path) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: backup, namespace: ops}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n        - name: dump\n"
+        "          image: postgres:16.4\n"
+        "          command: [pg_dump, --dbname=postgresql://backup:Bk-2024-secret@db/app]\n"
+        "          args: [--password=Hunter-22, --password-file=/run/secrets/pw, --verbose]\n"
+    )
+    result = result_of(scan_files(path), "DATA-02")
+    assert [(f.field, f.message) for f in result.findings] == [
+        (
+            "spec.template.spec.containers[0].args[0]",
+            "container dump of Job ops/backup: argument password holds a literal credential "
+            "(by its name)",
+        ),
+        (
+            "spec.template.spec.containers[0].command[1]",
+            "container dump of Job ops/backup: argument dbname holds a URL with an embedded "
+            "password",
+        ),
+    ]

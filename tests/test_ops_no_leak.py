@@ -17,6 +17,7 @@ MARKERS = {
     "configmap_key": "ztMarkerConfigMapKey61d2f7",
     "configmap_file": "ztMarkerConfigMapFile0a9be3",
     "trivy_match": "ztMarkerTrivyMatch4e7c21",
+    "argument": "ztMarkerArgument8d5f06",
 }
 ENCODED = base64.b64encode(MARKERS["secret_data"].encode()).decode()
 
@@ -49,6 +50,7 @@ spec:
       containers:
         - name: web
           image: ghcr.io/acme/web:1.0
+          args: [--api-token={MARKERS["argument"]}]
           env:
             - name: ADMIN_PASSWORD
               value: {MARKERS["env_password"]}

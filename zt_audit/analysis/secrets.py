@@ -66,7 +66,14 @@ class Detection:
         return f"{where} holds {self.kind}"
 
 
+# Names that contain a credential word but are identifiers (etcd's cluster token only
+# keeps two bootstrapping clusters apart).
+_IDENTIFIERS = re.compile(r"initial[_.-]?cluster[_.-]?token|token[_.-]?(audience|type)s?$", re.I)
+
+
 def credential_name(key: str) -> bool:
+    if _IDENTIFIERS.search(key):
+        return False
     return bool(_CREDENTIAL_NAME.search(key)) and not _NOT_A_VALUE.search(key)
 
 

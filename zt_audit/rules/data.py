@@ -119,6 +119,24 @@ def _judge_provider(ctx: ScanContext, document: Resource) -> CheckResult:
 # DATA-02
 
 
+def _arg_findings(ctx: ScanContext, workload: Workload, container: Container) -> Iterator[Finding]:
+    """Credentials on the command line (``--password=...``), readable in every process list."""
+    for field in ("command", "args"):
+        items = container.spec.get(field)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, str):
+                continue
+            name, equals, value = item.lstrip("-").partition("=")
+            key = name if equals and item.startswith("-") else field
+            for detection in detect(key, value if equals else item):
+                yield ctx.finding(
+                    workload.resource,
+                    (*container.path, field, index),
+                    f"container {container.name} of {workload.kind} {workload.key}: argument "
+                    f"{detection.describe()}",
+                )
+
+
 def _env_findings(ctx: ScanContext, workload: Workload, container: Container) -> Iterator[Finding]:
     env = container.spec.get("env")
     from_secret = []
@@ -210,6 +228,7 @@ def exposed_credentials(ctx: ScanContext) -> CheckResult:
     for workload in ctx.workloads:
         for container in workload.containers():
             findings.extend(_env_findings(ctx, workload, container))
+            findings.extend(_arg_findings(ctx, workload, container))
     configmaps = [
         c for c in ctx.inventory.of_kind("ConfigMap", group="") if ctx.in_scope(c.namespace)
     ]
