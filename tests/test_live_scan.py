@@ -166,3 +166,12 @@ def test_secret_data_sent_anyway_is_never_kept(apiserver: ApiServer, kubeconfig:
     assert "ignored-accept" in snapshot.stdout  # the Secret is known to exist
     for value in ("canary-annotation", "Y2FuYXJ5LWlnbm9yZWQtYWNjZXB0", "canary-ignored-accept"):
         assert value not in snapshot.stdout
+
+
+def test_debug_logs_carry_neither_token_nor_secret_values(apiserver: ApiServer, kubeconfig: Path):
+    apiserver.faults.append(Fault(r"^/api/v1/pods$", status=429, times=1, retry_after=0))
+    result = run_cli("scan", "--kubeconfig", str(kubeconfig), "-f", "json", "-vv")
+
+    assert "retry 1" in result.stderr  # the logs are on
+    assert apiserver.token not in result.stderr
+    assert [v for v in apiserver.store.secret_values() if v in result.stderr] == []
