@@ -309,3 +309,16 @@ def test_an_answer_nested_beyond_the_parser_costs_only_its_kind(
     assert report["source"]["forbidden"] == {
         "ConfigMap": "GET /api/v1/configmaps: answer nested too deeply"
     }
+
+
+def test_connection_flags_are_refused_with_files(tmp_path: Path):
+    manifest = tmp_path / "ns.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")
+    for flags in (["-n", "a"], ["-A"], ["--context", "prod"]):
+        result = run_cli("scan", str(manifest), *flags)
+        assert result.code == 2, flags
+        assert "are for live scans, not with PATH" in result.stderr
+    both = run_cli("scan", "-n", "a", "-A")
+    assert both.stderr == (
+        "zt-audit: error: -n/--namespace and -A/--all-namespaces cannot be used together\n"
+    )

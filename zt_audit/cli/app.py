@@ -195,6 +195,8 @@ def scan(
         bundle_is_complete=True if bundle_is_complete else None,
     )
     live = live_options(kubeconfig, context, namespace, all_namespaces, request_timeout)
+    if paths and live.connection_given:
+        raise UsageError("--kubeconfig, --context, -n and -A are for live scans, not with PATH")
     request = ScanRequest(
         paths=paths or [],
         output_format=output_format.value,

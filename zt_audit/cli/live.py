@@ -25,6 +25,11 @@ class LiveOptions:
     request_timeout: float = 60.0
     workers: int = 4
 
+    @property
+    def connection_given(self) -> bool:
+        """Whether any kubectl connection flag was given (they mean nothing for files)."""
+        return bool(self.kubeconfig or self.context or self.namespaces or self.all_namespaces)
+
     def __post_init__(self) -> None:
         if self.all_namespaces and self.namespaces:
             raise UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
