@@ -1,8 +1,9 @@
-"""Identity and access: IAM-01 to IAM-14.
+"""Identity and access: IAM-01 to IAM-14, and the ``CHECKS`` list of the whole pillar.
 
-The RBAC checks (here) read effective permissions from ``zt_audit.analysis.rbac``; the
-authentication checks (``identity_authn``) read the API server's flags and configuration
-documents.
+The RBAC checks here (IAM-01 to IAM-05, IAM-14) read effective permissions from
+``zt_audit.analysis.rbac``. ``identity_authn`` reads the API server's authentication and
+authorization settings (IAM-06 to IAM-10), ``identity_tokens`` service-account tokens
+(IAM-12) and ``identity_access`` standing access (IAM-11, IAM-13).
 """
 
 from __future__ import annotations
