@@ -220,7 +220,10 @@ def scan(
 @app.command()
 def snapshot(
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="FILE", help="Write the snapshot to FILE.")
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the snapshot to FILE ('-': stdout)."
+        ),
     ],
     kubeconfig: Kubeconfig = None,
     context: Context = None,
