@@ -322,3 +322,26 @@ def test_connection_flags_are_refused_with_files(tmp_path: Path):
     assert both.stderr == (
         "zt-audit: error: -n/--namespace and -A/--all-namespaces cannot be used together\n"
     )
+
+
+def test_a_user_bound_in_one_namespace_scans_it(apiserver: ApiServer, kubeconfig: Path):
+    """A RoleBinding grants nothing cluster-wide: with -n, the namespace's own kinds are
+    collected, and every cluster-scoped kind is reported not collected, naming the grant."""
+    apiserver.only_namespace = "payments"
+    _, report = scan(kubeconfig, "-n", "payments")
+
+    forbidden = report["source"]["forbidden"]
+    assert forbidden["ClusterRole"] == (
+        'missing RBAC permission: list "clusterroles" in API group '
+        '"rbac.authorization.k8s.io" cluster-wide'
+    )
+    assert {"Node", "ClusterRoleBinding", "CustomResourceDefinition"} <= set(forbidden)
+    assert not {"Pod", "Deployment", "Secret", "Namespace", "Role"} & set(forbidden)
+    kinds = report["inventory"]["kinds"]
+    assert (kinds["Namespace"], kinds["Deployment"], kinds["Secret"]) == (1, 1, 2)
+    assert report["inventory"]["namespaces"] == ["payments"]
+
+    # Without -n the same user sees nothing, and the report says so instead of passing.
+    _, whole = scan(kubeconfig)
+    assert {"Pod", "Deployment", "Namespace"} <= set(whole["source"]["forbidden"])
+    assert {c["status"] for c in whole["checks"]} <= {"not_observable", "not_applicable"}

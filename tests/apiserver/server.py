@@ -55,6 +55,9 @@ class ApiServer:
     faults: list[Fault] = field(default_factory=list)
     # (group, plural, namespace or None for every scope) the token may not read.
     forbidden: set[tuple[str, str, str | None]] = field(default_factory=set)
+    # A user bound only inside one namespace (a RoleBinding to "view"): everything outside
+    # it is refused, the Namespace object itself included only by name.
+    only_namespace: str | None = None
     requests: list[Request] = field(default_factory=list)
 
     def start(self) -> ApiServer:
@@ -222,6 +225,12 @@ def _objects(
     resource = server.store.lookup(group, version, plural)
     if resource is None or len(rest) > 2:
         return 404, "the server could not find the requested resource"
+    if server.only_namespace is not None:
+        own = namespace == server.only_namespace or (
+            (group, plural, name) == ("", "namespaces", server.only_namespace)
+        )
+        if not own:
+            return 403, f'{plural} is forbidden: User "dev@example.com" cannot list it here'
     for rule_group, rule_plural, rule_ns in server.forbidden:
         if (rule_group, rule_plural) == (group, plural) and rule_ns in (None, namespace):
             scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
