@@ -342,6 +342,7 @@ def test_a_user_bound_in_one_namespace_scans_it(apiserver: ApiServer, kubeconfig
     assert report["inventory"]["namespaces"] == ["payments"]
 
     # Without -n the same user sees nothing, and the report says so instead of passing.
-    _, whole = scan(kubeconfig)
+    result, whole = scan(kubeconfig)
+    assert "scan those with -n NAMESPACE" in result.stderr
     assert {"Pod", "Deployment", "Namespace"} <= set(whole["source"]["forbidden"])
     assert {c["status"] for c in whole["checks"]} <= {"not_observable", "not_applicable"}

@@ -110,6 +110,11 @@ def warn_not_collected(collection: Collection, env: Environment) -> None:
         )
     for namespace in collection.missing_namespaces:
         env.stderr.write(f"zt-audit: warning: namespace {namespace} does not exist\n")
+    if not collection.namespaces and "Pod" in collection.not_collected:
+        env.stderr.write(
+            "zt-audit: hint: these credentials cannot list pods cluster-wide; if they are "
+            "bound in some namespaces only, scan those with -n NAMESPACE\n"
+        )
 
 
 def read_snapshot(paths: list[str], inventory: Inventory) -> EvidenceSources | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from zt_audit import __version__
 from zt_audit.engine.evidence import EvidenceSources
 from zt_audit.errors import SourceError
 from zt_audit.inventory import Inventory, load_text
@@ -62,6 +63,7 @@ class SnapshotHeader:
     def annotations(self) -> dict[str, str]:
         return {
             MARKER: FORMAT_VERSION,
+            f"{PREFIX}tool-version": __version__,
             f"{PREFIX}cluster-version": self.cluster_version,
             f"{PREFIX}collected-at": self.collected_at,
             f"{PREFIX}source": self.source,
