@@ -37,6 +37,7 @@ NAMESPACE_OBJECT = (
 )
 IMPERSONATE = "authentication/#user-impersonation: impersonate on users, groups, serviceaccounts"
 VERBS = "#referring-to-resources: a verb in a rule matches only that verb"
+CRD_SCOPE = "#clusterrole-example: a CRD with scope Cluster is cluster-scoped like nodes"
 
 ADMINS = "Group/platform-admins"
 SRE = "Group/sre@example.com"
@@ -192,6 +193,15 @@ CASES = [
         [ADMINS, "ServiceAccount/monitoring/prometheus"],
         AGGREGATION,
     ),
+    ("update", "clusterissuers", None, None, [ADMINS, "User/issuer-admin@example.com"], CRD_SCOPE),
+    (
+        "update",
+        "clusterissuers.cert-manager.io",
+        "payments",
+        None,
+        [ADMINS, "User/issuer-admin@example.com"],
+        CRD_SCOPE,
+    ),
     (
         "get",
         "namespaces",
@@ -252,6 +262,9 @@ def test_cli_json():
     result = run_cli("who-can", "create", "pods/exec", "-n", "payments", "-f", "json", str(WHO_CAN))
     assert result.code == 0
     document = json.loads(result.stdout)
+    assert document["bindings_to_missing_roles"] == [
+        "RoleBinding/payments/orphan -> Role/deleted-role"
+    ]
     assert document["request"] == {
         "apiGroup": "",
         "name": None,

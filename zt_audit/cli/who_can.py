@@ -76,7 +76,11 @@ def run_who_can(request: WhoCanRequest, env: Environment) -> int:
             f"{missing.role_name!r}, which is not in the input; it grants nothing here\n"
         )
     if request.output_format == "json":
-        env.stdout.write(json.dumps(_document(query, matches), indent=2, sort_keys=True) + "\n")
+        document = _document(query, matches)
+        document["bindings_to_missing_roles"] = sorted(
+            f"{m.binding.ref} -> {m.role_kind}/{m.role_name}" for m in graph.missing
+        )
+        env.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         _table(query, matches, env)
     return ExitStatus.USAGE_ERROR if inventory.errors else ExitStatus.OK

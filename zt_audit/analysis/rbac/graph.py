@@ -65,6 +65,14 @@ class RbacGraph:
         self.namespace_grants: dict[str, list[Grant]] = defaultdict(list)
         self.by_subject: dict[Subject, list[Grant]] = defaultdict(list)
         self.bindings: list[Resource] = []
+        # Custom resources declared cluster-scoped by their CustomResourceDefinition.
+        self._cluster_crds = frozenset(
+            crd.spec["names"]["plural"]
+            for crd in inventory.of_kind("CustomResourceDefinition", group="apiextensions.k8s.io")
+            if crd.spec.get("scope") == "Cluster"
+            and isinstance(crd.spec.get("names"), dict)
+            and isinstance(crd.spec["names"].get("plural"), str)
+        )
 
         with collector_paused():
             for binding in inventory.of_kind("ClusterRoleBinding", "RoleBinding", group=RBAC_GROUP):
@@ -166,7 +174,7 @@ class RbacGraph:
     # Queries
 
     def is_cluster_scoped(self, resource: str) -> bool:
-        return resource in CLUSTER_SCOPED_RESOURCES
+        return resource in CLUSTER_SCOPED_RESOURCES or resource in self._cluster_crds
 
     def matches(self, request: Request, *, any_namespace: bool = False) -> list[Match]:
         """Every grant whose role authorizes ``request``, sorted.
@@ -224,27 +232,26 @@ class RbacGraph:
         """The grants by which ``subject`` may make ``request`` (empty: it may not)."""
         found = []
         for grant in self.grants_of(subject):
-            if not _in_scope(grant, request):
+            if not self._in_scope(grant, request):
                 continue
             if any(rule_allows(s.rule, request) for s in grant.role.rules):
                 found.append(grant)
         return found
 
+    def _in_scope(self, grant: Grant, request: Request) -> bool:
+        if grant.namespace is None:
+            return True
+        if request.path is not None:
+            return False
+        if request.resource == "namespaces" and request.name:
+            return grant.namespace == request.name
+        if self.is_cluster_scoped(request.resource):
+            return False
+        return request.namespace == grant.namespace
+
     @property
     def subjects(self) -> list[Subject]:
         return sorted(self.by_subject)
-
-
-def _in_scope(grant: Grant, request: Request) -> bool:
-    if grant.namespace is None:
-        return True
-    if request.path is not None:
-        return False
-    if request.resource == "namespaces" and request.name:
-        return grant.namespace == request.name
-    if request.resource in CLUSTER_SCOPED_RESOURCES:
-        return False
-    return request.namespace == grant.namespace
 
 
 def _default_sources(name: str) -> list[RuleSource]:
