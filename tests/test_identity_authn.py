@@ -382,3 +382,28 @@ def test_malformed_objects_do_not_crash():
     assert all(item.result.status is not Status.ERROR for item in outcome.evaluated), [
         (item.check.id, item.result.reason) for item in outcome.evaluated
     ]
+
+
+def test_structured_authorization_configuration():
+    # Authorizers come from the AuthorizationConfiguration document: Node and a webhook,
+    # without RBAC (authorization #configuring-the-api-server-using-an-authorization-config-file).
+    result = run("IAM-07", IDENTITY / "controlplane" / "structured-authz.yaml")
+    assert summary(result) == [
+        (
+            "fail",
+            "AuthorizationConfiguration/<unnamed>",
+            "authorizers",
+            "AuthorizationConfiguration/<unnamed> (Node,Webhook) lacks RBAC",
+        )
+    ]
+    # --oidc-required-claim=acr=... makes the API server reject tokens without it.
+    mfa_result = run("IAM-10", IDENTITY / "controlplane" / "structured-authz.yaml")
+    assert mfa_result.status is Status.PASS
+    assert mfa_result.stage_scores == {Stage.INITIAL: 1.0, Stage.ADVANCED: 0.5}
+
+
+@pytest.mark.parametrize("check_id", ["IAM-07", "IAM-09", "IAM-10"])
+def test_configuration_files_outside_the_input_are_not_observable(check_id):
+    result = run(check_id, IDENTITY / "controlplane" / "authz-file-missing.yaml")
+    assert result.status is Status.NOT_OBSERVABLE
+    assert "not in" in result.reason and result.hint

@@ -98,14 +98,26 @@ def anonymous_auth(ctx: ScanContext) -> CheckResult:
 
     structured = any(setting is not None for _, setting in settings)
     blocked = control_plane_unobservable(ctx, "anonymous-auth setting")
+    unread: list[str] = []
     if blocked is None and not structured:
         for config in apiservers(ctx):
+            # The flag and the file's "anonymous" section exclude each other: with the
+            # flag unset, only the file (when given) can say.
+            if config.has("authentication-config") and not config.has("anonymous-auth"):
+                if not documents:
+                    unread.append(str(config.resource.ref))
+                continue
             evaluated += 1
             finding = _anonymous_flag(ctx, config)
             if finding is not None:
                 findings.append(finding)
     elif blocked is not None and not evaluated:
         return blocked
+    if unread and not findings:
+        return not_observable(
+            f"{', '.join(unread)} reads an AuthenticationConfiguration that is not in the input",
+            hint="add the AuthenticationConfiguration document to the input",
+        )
     return from_findings(
         findings,
         evaluated=evaluated,
@@ -116,8 +128,6 @@ def anonymous_auth(ctx: ScanContext) -> CheckResult:
 
 
 def _anonymous_flag(ctx: ScanContext, config: ApiServerConfig) -> Finding | None:
-    if config.has("authentication-config"):
-        return None  # the structured file decides, and it is not in the input
     value = config.flags.get("anonymous-auth")
     if value is not None and value.lower() == "false":
         return None
@@ -298,6 +308,15 @@ def identity_federation(ctx: ScanContext) -> CheckResult:
             findings.append(ctx.finding(user.resource, path, message, status=static_status))
 
     servers = [] if platform(ctx).managed else apiservers(ctx)
+    documents = authentication_configs(ctx.inventory)
+    unread = [c for c in servers if c.has("authentication-config") and not documents]
+    if not idp and unread:
+        return not_observable(
+            f"{unread[0].resource.ref} reads an AuthenticationConfiguration that is not in the "
+            "input, where identity providers are declared",
+            hint="add the AuthenticationConfiguration document to the input",
+            facts=facts,
+        )
     if not idp:
         if not servers and not users:
             return not_observable(
