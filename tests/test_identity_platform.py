@@ -157,3 +157,21 @@ def test_malformed_pods_do_not_crash():
     inventory = Inventory([pod])
     assert apiserver_flags(inventory) is None
     assert detect_platform(inventory).managed is False
+
+
+def test_embedded_yaml_with_aliases_is_refused():
+    from zt_audit.inventory import Inventory, Resource
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    kubeadm = Resource(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+            "data": {"ClusterConfiguration": bomb},
+        }
+    )
+    inventory = Inventory([kubeadm])
+    # Still a kubeadm cluster, but its flags cannot be read, so none are assumed.
+    assert detect_platform(inventory).managed is False
+    assert apiserver_flags(inventory) is None

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from zt_audit.analysis.embedded import load_embedded_yaml
 from zt_audit.inventory import FieldPath, Inventory, Resource
 
 APISERVER_LABEL = ("component", "kube-apiserver")
@@ -293,11 +292,10 @@ def _from_kubeadm(configmap: Resource) -> ApiServerConfig | None:
     text = data.get("ClusterConfiguration") if isinstance(data, dict) else None
     if not isinstance(text, str):
         return None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    api_server = document.get("apiServer") if isinstance(document, dict) else None
+    document = load_embedded_yaml(text)
+    if not isinstance(document, dict):
+        return None  # unreadable: kubeadm's defaults cannot be assumed either
+    api_server = document.get("apiServer")
     extra = api_server.get("extraArgs") if isinstance(api_server, dict) else None
     flags = dict(KUBEADM_DEFAULT_FLAGS)
     flags.update(_extra_args(extra))

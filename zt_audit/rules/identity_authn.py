@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from zt_audit.analysis.embedded import load_embedded_yaml
 from zt_audit.analysis.platform import ApiServerConfig
 from zt_audit.analysis.rbac.authn import (
     anonymous_setting,
@@ -56,10 +55,7 @@ def _kubelet_configs(ctx: ScanContext) -> list[tuple[Resource, tuple, dict[str, 
     data = configmap.obj.get("data") if configmap is not None else None
     text = data.get("kubelet") if isinstance(data, dict) else None
     if configmap is not None and isinstance(text, str):
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            document = None
+        document = load_embedded_yaml(text)
         if isinstance(document, dict):
             found.append((configmap, ("data", "kubelet"), document))
     return found

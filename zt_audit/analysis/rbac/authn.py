@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from zt_audit.analysis.embedded import load_embedded_yaml
 from zt_audit.inventory import FieldPath, Inventory, Resource
 
 AUTHN_GROUP = "apiserver.config.k8s.io"
@@ -189,10 +188,7 @@ def aws_auth_mappings(inventory: Inventory) -> tuple[Resource | None, list[AwsMa
     found = []
     for key, arn_key in (("mapRoles", "rolearn"), ("mapUsers", "userarn")):
         text = data.get(key)
-        try:
-            entries = yaml.safe_load(text) if isinstance(text, str) else None
-        except yaml.YAMLError:
-            entries = None
+        entries = load_embedded_yaml(text) if isinstance(text, str) else None
         for entry in _list(entries):
             if not isinstance(entry, dict) or not isinstance(entry.get(arn_key), str):
                 continue
