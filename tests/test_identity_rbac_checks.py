@@ -262,3 +262,11 @@ def test_iam05_pod_security_policy_use_is_not_a_grant_of_access():
     # way to apply it; "use" of a policy constrains pods rather than granting access.
     result = run("IAM-05", CORPORA / "istio-samples/samples/security/psp/sidecar-psp.yaml")
     assert result.status is Status.PASS
+
+
+def test_iam01_provider_identities_are_the_platform():
+    # EKS authenticates its own components as "eks:" users; a group a user created is not.
+    result = run("IAM-01", IDENTITY / "rbac" / "eks-platform.yaml")
+    assert _triples(result) == [
+        ("fail", "ClusterRoleBinding/eks-console-dashboard-full-access", "subjects[0]")
+    ]

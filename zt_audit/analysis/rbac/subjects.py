@@ -9,6 +9,10 @@ from enum import StrEnum
 from zt_audit.analysis.rbac.defaults import ANONYMOUS_SUBJECTS, BROAD_GROUPS, PLATFORM_PREFIXES
 from zt_audit.analysis.rbac.model import SA_GROUP, Grant, Subject
 
+# Users and Groups that only the control plane or the provider can authenticate: names
+# under "system:" are reserved by Kubernetes, "eks:" ones are EKS's own components.
+PLATFORM_IDENTITY_PREFIXES = ("system:", "eks:")
+
 
 class SubjectClass(StrEnum):
     SYSTEM = "system"  # the control plane and its built-in bindings
@@ -39,10 +43,10 @@ def classify(grant: Grant, break_glass: Iterable[str] = ()) -> SubjectClass:
     """The class of a grant's subject, judged with the binding that names it.
 
     Names under ``system:`` are reserved for identities the API server or its components
-    authenticate, so such Users and Groups are the platform's. A ServiceAccount of
-    ``kube-system`` counts as the platform's only through a binding with a platform name
-    (``system:controller:...``, ``eks:...``): a binding anyone wrote is judged on its
-    merits wherever its subject lives.
+    authenticate, and ``eks:`` ones for EKS's, so such Users and Groups are the platform's.
+    A ServiceAccount of ``kube-system`` counts as the platform's only through a binding
+    with a platform name (``system:controller:...``, ``eks:...``): a binding anyone wrote
+    is judged on its merits wherever its subject lives.
     """
     subject = grant.subject
     if is_broad(subject):
@@ -50,7 +54,8 @@ def classify(grant: Grant, break_glass: Iterable[str] = ()) -> SubjectClass:
     if break_glass_match(subject, break_glass):
         return SubjectClass.BREAK_GLASS
     if subject.kind in ("User", "Group"):
-        return SubjectClass.SYSTEM if subject.name.startswith("system:") else SubjectClass.HUMAN
+        platform = subject.name.startswith(PLATFORM_IDENTITY_PREFIXES)
+        return SubjectClass.SYSTEM if platform else SubjectClass.HUMAN
     if subject.namespace == "kube-system" and grant.binding.name.startswith(PLATFORM_PREFIXES):
         return SubjectClass.SYSTEM
     return SubjectClass.WORKLOAD
