@@ -82,12 +82,12 @@ def run_who_can(request: WhoCanRequest, env: Environment) -> int:
         )
         env.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
-        _table(query, matches, env)
+        _table(query, matches, _scope_text(query, graph), env)
     return ExitStatus.USAGE_ERROR if inventory.errors else ExitStatus.OK
 
 
-def _scope_text(query: Request) -> str:
-    if query.path is not None:
+def _scope_text(query: Request, graph: RbacGraph) -> str:
+    if query.path is not None or graph.is_cluster_scoped(query.resource):
         return "cluster-wide"
     return f"namespace {query.namespace}" if query.namespace else "any namespace"
 
@@ -106,14 +106,15 @@ def _document(query: Request, matches: list[Match]) -> dict:
     }
 
 
-def _table(query: Request, matches: list[Match], env: Environment) -> None:
+def _table(query: Request, matches: list[Match], scope: str, env: Environment) -> None:
     console = env.out
     if not matches:
-        console.print(f"No subject may {query.describe()} ({_scope_text(query)}).")
+        console.print(f"No subject may {query.describe()} ({scope}).")
         return
-    table = Table(title=f"Who can {query.describe()} ({_scope_text(query)})")
+    table = Table(title=f"Who can {query.describe()} ({scope})")
     for column in ("SUBJECT", "SCOPE", "BINDING", "ROLE"):
-        table.add_column(column)
+        # Names are evidence: wrap them rather than cut them short.
+        table.add_column(column, overflow="fold")
     for match in matches:
         grant = match.grant
         table.add_row(str(grant.subject), grant.scope, str(grant.binding.ref), grant.role.key)
