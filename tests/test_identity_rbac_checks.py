@@ -270,3 +270,12 @@ def test_iam01_provider_identities_are_the_platform():
     assert _triples(result) == [
         ("fail", "ClusterRoleBinding/eks-console-dashboard-full-access", "subjects[0]")
     ]
+
+
+def test_iam04_every_permission_has_a_remediation():
+    from zt_audit.analysis.rbac import PRIMITIVES
+    from zt_audit.rules.identity import REMEDIATIONS
+
+    assert set(REMEDIATIONS) == set(PRIMITIVES)
+    result = run("IAM-04", ESCALATION)
+    assert all(f.remediation for f in result.findings if "path" in f.details)

@@ -204,6 +204,24 @@ def _secret_status(kind: SubjectClass, grant: Grant, every: bool) -> Status | No
 # powerful account.
 EVERYDAY = frozenset({"pod-create", "pod-exec"})
 
+# What to change for each kind of path, in one sentence.
+REMEDIATIONS = {
+    "impersonate": "Remove impersonate, or limit it with resourceNames to the identities needed.",
+    "bind-escalate": "Remove bind and escalate; let an administrator create the bindings.",
+    "pod-create": "Move the powerful ServiceAccount out of this namespace, or stop this subject "
+    "creating pods and workload controllers here.",
+    "pod-exec": "Remove pods/exec, pods/attach and pod patching here, or move the powerful "
+    "ServiceAccount's pods to another namespace.",
+    "nodes-proxy": "Remove nodes/proxy; use kubectl debug or logs through the API instead.",
+    "sa-token": "Remove serviceaccounts/token create, or limit it with resourceNames.",
+    "token-secret": "Stop this subject creating Secrets where powerful accounts live.",
+    "secrets-read": "Delete the legacy token Secret, or remove Secret reads here.",
+    "csr-approve": "Keep CSR approval for the control plane; remove approve on signers.",
+    "webhook-write": "Keep admission webhook configuration writes for the platform team.",
+    "pv-create": "Remove persistentvolumes create; provision volumes through StorageClasses.",
+    "aws-auth-write": "Remove write access to ConfigMaps in kube-system; use EKS access entries.",
+}
+
 
 def escalation(ctx: ScanContext) -> CheckResult:
     findings: list[Finding] = []
@@ -228,6 +246,7 @@ def escalation(ctx: ScanContext) -> CheckResult:
                 grant,
                 message,
                 status=status,
+                remediation=REMEDIATIONS.get(path.primitive),
                 details={"path": path.as_dict()},
             )
         )
