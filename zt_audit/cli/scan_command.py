@@ -61,8 +61,9 @@ def run_scan_command(request: ScanRequest, env: Environment) -> int:
     report = build_report(outcome)
     diff = None
     if request.baseline is not None:
-        diff = compare(report, load_baseline(request.baseline, report_schema()),
-                       str(request.baseline))
+        diff = compare(
+            report, load_baseline(request.baseline, report_schema()), str(request.baseline)
+        )
         report["baseline"] = diff.as_dict()
     _write_report(report, request, env)
     status = _exit_status(outcome, request, env)
