@@ -104,3 +104,21 @@ def test_the_sources_stay_below_the_command_line():
                 ):
                     problems.append(f"{path.name} imports {name}")
     assert problems == []
+
+
+def _served(group: str, kind: str) -> bool:
+    return any(e.group == group and e.kind in (kind, "*") for e in CATALOG)
+
+
+def test_every_kind_the_analyses_read_is_collected_from_a_cluster():
+    """A kind a check reads but a live scan never lists would turn a pass into a fail."""
+    from zt_audit.analysis.admission import gatekeeper, webhooks
+    from zt_audit.analysis.netpol.policies import POLICY_KINDS
+    from zt_audit.rules.runtime import ENFORCEMENT
+
+    read = set(POLICY_KINDS)
+    read |= {(group, kind) for kinds, group, *_ in ENFORCEMENT.values() for kind in kinds}
+    read |= {(webhooks.GROUP, kind) for kind in webhooks.KINDS}
+    read |= {(gatekeeper.GROUP, kind) for kind in gatekeeper.RESTRICTING + gatekeeper.VERIFYING}
+    read.add(("config.gatekeeper.sh", "Config"))
+    assert sorted(pair for pair in read if not _served(*pair)) == []

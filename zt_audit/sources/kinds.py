@@ -132,6 +132,13 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 "cilium.io",
                 ("ciliumnetworkpolicies", "CiliumNetworkPolicy"),
                 ("ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy"),
+                ("tracingpolicies", "TracingPolicy"),
+                ("tracingpoliciesnamespaced", "TracingPolicyNamespaced"),
+            ),
+            *_kinds(
+                "policy.networking.k8s.io",
+                ("adminnetworkpolicies", "AdminNetworkPolicy"),
+                ("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy"),
             ),
             *_kinds(
                 "crd.projectcalico.org",
@@ -147,6 +154,7 @@ CATALOG: tuple[ApiKind, ...] = tuple(
             *_kinds("policies.kyverno.io", ("imagevalidatingpolicies", "ImageValidatingPolicy")),
             *_kinds("templates.gatekeeper.sh", ("constrainttemplates", "ConstraintTemplate")),
             ApiKind("constraints.gatekeeper.sh", "*", "*"),
+            *_kinds("config.gatekeeper.sh", ("configs", "Config")),
             *_kinds("policy.sigstore.dev", ("clusterimagepolicies", "ClusterImagePolicy")),
             *_kinds(
                 "aquasecurity.github.io",
@@ -165,7 +173,17 @@ CATALOG: tuple[ApiKind, ...] = tuple(
                 ("policyreports", "PolicyReport"),
                 ("clusterpolicyreports", "ClusterPolicyReport"),
             ),
-            *_kinds("security.kubearmor.com", ("kubearmorpolicies", "KubeArmorPolicy")),
+            *_kinds(
+                "security.kubearmor.com",
+                ("kubearmorpolicies", "KubeArmorPolicy"),
+                ("kubearmorclusterpolicies", "KubeArmorClusterPolicy"),
+                ("kubearmorhostpolicies", "KubeArmorHostPolicy"),
+            ),
+            *_kinds(
+                "neuvector.com",
+                ("nvsecurityrules", "NvSecurityRule"),
+                ("nvclustersecurityrules", "NvClusterSecurityRule"),
+            ),
             *_kinds(
                 "external-secrets.io",
                 ("externalsecrets", "ExternalSecret"),
