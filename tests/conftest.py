@@ -16,8 +16,8 @@ from zt_audit.inventory import load_inventory
 from zt_audit.scan import ScanOutcome, run_scan
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# The shared corpora sit beside the checkout, read-only, in development and in CI.
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+# Manifests written by other projects, at their upstream paths, each with its licence.
+CORPORA = FIXTURES / "corpora"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from conftest import FIXTURES, result_of, scan_files
 
 from zt_audit.engine.model import Finding, Status
 
-POLARIS = FIXTURES / "corpora" / "polaris"
+POLARIS = FIXTURES / "corpora" / "polaris" / "test" / "checks"
 
 
 def any_finding(_: Finding) -> bool:
