@@ -6,8 +6,8 @@ import json
 import shutil
 
 import jsonschema
-
 from conftest import FIXTURES, run_cli
+
 from zt_audit.report.document import report_schema
 
 INSECURE = FIXTURES / "workload" / "insecure.yaml"

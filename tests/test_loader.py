@@ -230,7 +230,7 @@ def test_merge_keys_are_honoured_and_lines_stay_right(tmp_path):
         b"  template:\n    spec:\n      containers:\n        - &base {name: web, image: nginx}\n"
         b"        - <<: *base\n          name: sidecar\n"
     )
-    inventory, bad = _load_with(tmp_path, "merge.yaml", content)
+    inventory, _ = _load_with(tmp_path, "merge.yaml", content)
     assert inventory.errors == []
     web = inventory.get("Deployment", "default", "web", group="apps")
     containers = web.spec["template"]["spec"]["containers"]

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zt_audit.analysis.rbac.authorizer import Request
-from zt_audit.analysis.rbac.gcpause import collector_paused
 from zt_audit.analysis.rbac.graph import RbacGraph
 from zt_audit.analysis.rbac.model import MASTERS, RBAC_GROUP, Grant, RuleSource, Subject
 from zt_audit.analysis.rbac.privileges import (
@@ -25,6 +24,7 @@ from zt_audit.analysis.rbac.privileges import (
 from zt_audit.analysis.rbac.privileges import (
     impersonable as _impersonable,
 )
+from zt_audit.gcpause import collector_paused
 from zt_audit.inventory import Inventory
 
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"

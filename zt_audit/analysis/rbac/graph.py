@@ -17,7 +17,6 @@ from zt_audit.analysis.rbac.defaults import (
     DEFAULT_AGGREGATION,
     DEFAULT_CLUSTER_ROLES,
 )
-from zt_audit.analysis.rbac.gcpause import collector_paused
 from zt_audit.analysis.rbac.model import (
     AUTHENTICATED,
     RBAC_GROUP,
@@ -31,6 +30,7 @@ from zt_audit.analysis.rbac.model import (
     service_account_groups,
 )
 from zt_audit.analysis.rbac.selectors import selector_matches
+from zt_audit.gcpause import collector_paused
 from zt_audit.inventory import Inventory, Resource
 
 AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Each collection rescans every object of a large inventory; the RBAC analyses
-    allocate many small objects and create no cycles worth collecting meanwhile, so the
-    collector waits until they finish (40% of the time on 100k objects)."""
+    """Checks and the analyses they share allocate many small objects and create no cycles
+    worth collecting meanwhile, yet each automatic collection walks every young object
+    again; waiting until they finish saves about a third of the check time on 100k
+    objects. Nested pauses leave the collector to the outermost one."""
     collecting = gc.isenabled()
     gc.disable()
     try:
