@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +224,19 @@ def test_installed_console_script_honours_no_colour(env):
     assert completed.returncode == 0
     assert "\x1b[" not in completed.stdout
     assert completed.stderr == ""
+
+
+def test_a_reader_that_stops_early_ends_the_scan_quietly():
+    """`zt-audit scan ... | head` must not exit 1, which would read as a failed gate."""
+    example = Path(__file__).parents[1] / "examples" / "cluster"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zt_audit", "scan", str(example), "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.read(1) == b"{"  # more than a pipe buffer follows
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait() == -signal.SIGPIPE
+    assert stderr == b""

@@ -1,3 +1,3 @@
-from zt_audit.cli.app import main
+from zt_audit.cli.app import run
 
-raise SystemExit(main())
+run()

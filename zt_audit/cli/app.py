@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -478,6 +479,15 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     finally:
         _ENV.pop()
     return ExitStatus.OK
+
+
+def run() -> None:
+    """The console script: ``main`` with the manners of a Unix filter."""
+    if hasattr(signal, "SIGPIPE"):
+        # A reader that stops early (``| head``) ends zt-audit quietly, as it ends cat,
+        # instead of an exit status that would read as a failed gate.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
 
 
 def _exit_code(code: object) -> int:
