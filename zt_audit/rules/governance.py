@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from zt_audit.analysis.absence import COMPLETE_HINT, absence_unobservable
 from zt_audit.analysis.admission.index import admission_index
-from zt_audit.analysis.admission.selectors import selector_matches
 from zt_audit.analysis.admission.webhooks import Webhook
 from zt_audit.analysis.agents import signatures
 from zt_audit.analysis.gitops import drift_control
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.engine.context import (
     ScanContext,
     by_threshold,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from zt_audit.analysis.admission.selectors import selector_matches
 from zt_audit.analysis.images import DEFAULT_REGISTRY, parse_image
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.inventory import FieldPath, Resource
 
 # Whether a control applies in a namespace, given its labels (None: Namespace not in input).

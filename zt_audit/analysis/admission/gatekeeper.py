@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from zt_audit.analysis.admission.controls import ImageControl
-from zt_audit.analysis.admission.selectors import name_matches, selector_matches
+from zt_audit.analysis.admission.selectors import name_matches
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.inventory import Inventory, Resource
 
 GROUP = "constraints.gatekeeper.sh"

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 
 from zt_audit.analysis.admission.controls import ImageControl
-from zt_audit.analysis.admission.selectors import selector_matches
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.inventory import Inventory, Resource
 
 GROUP = "admissionregistration.k8s.io"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zt_audit.analysis.admission.selectors import selector_matches
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.analysis.signatures import Signature, Signatures
 from zt_audit.inventory import FieldPath, Inventory, Resource
 

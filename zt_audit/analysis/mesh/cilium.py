@@ -15,7 +15,7 @@ from typing import Any
 
 from zt_audit.analysis.mesh.common import flag
 from zt_audit.analysis.mesh.model import Decision
-from zt_audit.analysis.netpol.selectors import parse_selector
+from zt_audit.analysis.selectors import parse_selector
 from zt_audit.inventory import FieldPath, Inventory, Resource, Workload
 
 GROUP = "cilium.io"

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from zt_audit.analysis.mesh.model import DataPlane, Mesh, WorkloadMtls
-from zt_audit.analysis.netpol.selectors import parse_equality_map
+from zt_audit.analysis.selectors import parse_equality_map
 from zt_audit.inventory import FieldPath, Inventory, Resource
 
 GROUP = "networking.istio.io"

@@ -30,7 +30,7 @@ from zt_audit.analysis.mesh.model import (
     PortMode,
 )
 from zt_audit.analysis.mesh.pods import has_container
-from zt_audit.analysis.netpol.selectors import parse_selector
+from zt_audit.analysis.selectors import parse_selector
 from zt_audit.inventory import Inventory, Resource, Workload
 
 INJECT = "linkerd.io/inject"

@@ -20,7 +20,7 @@ from zt_audit.analysis.netpol.model import (
     Tier,
 )
 from zt_audit.analysis.netpol.ports import PortSpec, parse_port_spec
-from zt_audit.analysis.netpol.selectors import EVERYTHING, NOTHING, parse_selector
+from zt_audit.analysis.selectors import EVERYTHING, NOTHING, parse_selector
 from zt_audit.inventory import Resource
 
 ACTIONS = {"Allow": Action.ALLOW, "Deny": Action.DENY, "Pass": Action.PASS}

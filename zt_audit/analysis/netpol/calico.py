@@ -23,7 +23,7 @@ from zt_audit.analysis.netpol.model import (
     Tier,
 )
 from zt_audit.analysis.netpol.ports import PROTOCOLS, PortSpec
-from zt_audit.analysis.netpol.selectors import EVERYTHING, NOTHING, Requirement, Selector
+from zt_audit.analysis.selectors import EVERYTHING, NOTHING, Requirement, Selector
 from zt_audit.inventory import Resource
 
 ACTIONS = {"Allow": Action.ALLOW, "Deny": Action.DENY, "Pass": Action.PASS}

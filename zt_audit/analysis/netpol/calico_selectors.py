@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from zt_audit.analysis.netpol.selectors import EVERYTHING, Requirement, Selector
+from zt_audit.analysis.selectors import EVERYTHING, Requirement, Selector
 
 _VALUE = r"""(?:'([^']*)'|"([^"]*)")"""
 _TERMS = [

@@ -24,7 +24,7 @@ from zt_audit.analysis.netpol.model import (
     parse_network,
 )
 from zt_audit.analysis.netpol.ports import PortSpec, parse_port_spec
-from zt_audit.analysis.netpol.selectors import EVERYTHING, Requirement, Selector, parse_selector
+from zt_audit.analysis.selectors import EVERYTHING, Requirement, Selector, parse_selector
 from zt_audit.inventory import Resource
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from zt_audit.analysis.netpol.index import EndpointIndex
 from zt_audit.analysis.netpol.model import INGRESS, Action, Endpoint, Policy, Rule, Tier
 from zt_audit.analysis.netpol.ports import NamedPorts, PortSet
-from zt_audit.analysis.netpol.selectors import Match
+from zt_audit.analysis.selectors import Match
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Target = Endpoint | Address

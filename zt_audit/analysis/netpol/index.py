@@ -13,7 +13,7 @@ from functools import cached_property
 from zt_audit.analysis.netpol.bits import to_bits
 from zt_audit.analysis.netpol.model import Endpoint, Peer, Policy
 from zt_audit.analysis.netpol.ports import named_ports
-from zt_audit.analysis.netpol.selectors import EVERYTHING, Match, Selector
+from zt_audit.analysis.selectors import EVERYTHING, Match, Selector
 from zt_audit.inventory import Inventory, Workload
 
 METADATA_NAME = "kubernetes.io/metadata.name"

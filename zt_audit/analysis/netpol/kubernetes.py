@@ -23,7 +23,7 @@ from zt_audit.analysis.netpol.model import (
     parse_network,
 )
 from zt_audit.analysis.netpol.ports import PortSpec, parse_port_spec
-from zt_audit.analysis.netpol.selectors import NOTHING, parse_selector
+from zt_audit.analysis.selectors import NOTHING, parse_selector
 from zt_audit.inventory import FieldPath, Resource
 
 # Calico places Kubernetes policies at order 1000 of its default tier; the same order

@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from zt_audit.analysis.netpol.ports import NamedPorts, PortSpec
-from zt_audit.analysis.netpol.selectors import EVERYTHING, Selector
+from zt_audit.analysis.selectors import EVERYTHING, Selector
 from zt_audit.inventory import FieldPath, Resource, Workload
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

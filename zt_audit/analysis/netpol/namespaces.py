@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from zt_audit.analysis.netpol.engine import NetworkEngine
 from zt_audit.analysis.netpol.model import Action, Peer, Policy, Rule, Tier
-from zt_audit.analysis.netpol.selectors import Match
+from zt_audit.analysis.selectors import Match
 
 
 @dataclass

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from zt_audit.analysis.netpol.kubernetes import normalise_network_policy
 from zt_audit.analysis.netpol.model import EGRESS, INGRESS, Policy, Tier
-from zt_audit.analysis.netpol.selectors import EVERYTHING
+from zt_audit.analysis.selectors import EVERYTHING
 from zt_audit.inventory import Inventory, Resource
 
 Normaliser = Callable[[Resource], Policy | list[Policy] | None]

@@ -29,7 +29,7 @@ from zt_audit.analysis.rbac.model import (
     parse_subject,
     service_account_groups,
 )
-from zt_audit.analysis.rbac.selectors import selector_matches
+from zt_audit.analysis.selectors import selector_matches
 from zt_audit.gcpause import collector_paused
 from zt_audit.inventory import Inventory, Resource
 

@@ -1,4 +1,6 @@
-"""Label selectors: ``matchLabels`` and ``matchExpressions`` as Kubernetes evaluates them.
+"""Label selectors: ``matchLabels`` and ``matchExpressions`` as Kubernetes evaluates them,
+for every analysis that selects objects (network policies, meshes, admission, RBAC
+aggregation).
 
 A selector's requirements are ANDed. An empty selector (``{}``) selects everything; a
 selector that the API server would reject (an unknown operator, ``In`` without values)
@@ -137,6 +139,11 @@ def parse_selector(value: Any) -> Selector:
             requirements.append(requirement)
     requirements.sort(key=lambda r: (r.key, r.operator, sorted(r.values)))
     return Selector(tuple(requirements))
+
+
+def selector_matches(value: Any, labels: Mapping[str, str]) -> bool:
+    """Whether an object with ``labels`` is selected by a ``LabelSelector`` mapping."""
+    return parse_selector(value).matches(labels)
 
 
 def parse_equality_map(value: Any) -> Selector:
