@@ -87,6 +87,18 @@ def load_registry(checks_dirs: Sequence[Path] = ()) -> Registry:
     return discover(checks_dirs)
 
 
+# Options every command that reads input takes.
+Verbose = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv: even more).")
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+
+# The panels of `scan --help`; kubectl's connection flags have their own.
+OUTPUT_PANEL = "Output"
+GATE_PANEL = "CI gates"
+CHECKS_PANEL = "Checks and settings"
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -102,18 +114,36 @@ def scan(
         list[str] | None,
         typer.Argument(
             help="Manifest files or folders (.yaml, .yml, .json), or a snapshot; '-' reads "
-            "stdin. None: scan the current kubeconfig context."
+            "stdin. None: scan the current kubeconfig context.",
+            metavar="PATH",
+            show_default=False,
         ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+        ReportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Report format: table, json, html, sarif, junit or markdown.",
+            metavar="FORMAT",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = ReportFormat.TABLE,
     output: Annotated[
         list[str] | None,
-        typer.Option("--output", "-o", metavar="[FORMAT=]FILE", help=OUTPUT_HELP),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="[FORMAT=]FILE",
+            help=OUTPUT_HELP,
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = None,
     framework: Annotated[
-        list[str] | None, typer.Option("--framework", metavar="NAME", help=FRAMEWORK_HELP)
+        list[str] | None,
+        typer.Option(
+            "--framework", metavar="NAME", help=FRAMEWORK_HELP, rich_help_panel=OUTPUT_PANEL
+        ),
     ] = None,
     fail_under: Annotated[
         float | None,
@@ -122,62 +152,112 @@ def scan(
             metavar="SCORE",
             min=0,
             max=100,
+            rich_help_panel=GATE_PANEL,
         ),
     ] = None,
     fail_on: Annotated[
         Severity | None,
-        typer.Option(help="Exit 1 when a check of at least this severity fails."),
+        typer.Option(
+            help="Exit 1 when a check of at least this severity fails "
+            "(critical, high, medium or low).",
+            metavar="SEVERITY",
+            rich_help_panel=GATE_PANEL,
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
-        typer.Option(help="A saved JSON report: mark findings that are new since it."),
+        typer.Option(
+            help="A saved JSON report: mark findings that are new since it.",
+            metavar="REPORT",
+            rich_help_panel=GATE_PANEL,
+        ),
     ] = None,
     fail_on_new: Annotated[
         Severity | None,
         typer.Option(
-            help="With --baseline: exit 1 when a new failing finding has at least this severity."
+            help="With --baseline: exit 1 when a new failing finding has at least this severity.",
+            metavar="SEVERITY",
+            rich_help_panel=GATE_PANEL,
         ),
     ] = None,
     select: Annotated[
-        list[str] | None, typer.Option(help="Run only these check IDs (comma-separated).")
+        list[str] | None,
+        typer.Option(
+            help="Run only these check IDs (comma-separated).",
+            metavar="IDS",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = None,
     skip: Annotated[
-        list[str] | None, typer.Option(help="Skip these check IDs (comma-separated).")
+        list[str] | None,
+        typer.Option(
+            help="Skip these check IDs (comma-separated).",
+            metavar="IDS",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = None,
     checks_dir: Annotated[
-        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+        list[Path] | None,
+        typer.Option(
+            help="Also load check definitions from DIR (repeatable).",
+            metavar="DIR",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = None,
     config_file: Annotated[
-        Path | None, typer.Option("--config", help="Settings file (YAML).")
+        Path | None,
+        typer.Option(
+            "--config", help="Settings file (YAML).", metavar="FILE", rich_help_panel=CHECKS_PANEL
+        ),
     ] = None,
     allowed_registry: Annotated[
         list[str] | None,
-        typer.Option(help="Trusted registry or repository prefix (repeatable)."),
+        typer.Option(
+            help="Trusted registry or repository prefix (repeatable).",
+            metavar="PREFIX",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = None,
     exclude_namespace: Annotated[
         list[str] | None,
-        typer.Option(help="Leave a namespace out of scope, besides kube-system and friends."),
+        typer.Option(
+            help="Leave a namespace out of scope, besides kube-system and friends (repeatable).",
+            metavar="NS",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = None,
     bundle_is_complete: Annotated[
         bool,
-        typer.Option(help="The input holds every object of the cluster: absent means none."),
+        typer.Option(
+            "--bundle-is-complete",
+            help="The input holds every object of the cluster: absent means none.",
+            rich_help_panel=CHECKS_PANEL,
+        ),
     ] = False,
     audit_policy: Annotated[
         Path | None,
         typer.Option(
-            metavar="FILE", help="The API server's audit policy file, to judge its rules."
+            metavar="FILE",
+            help="The API server's audit policy file, to judge its rules.",
+            rich_help_panel=CHECKS_PANEL,
         ),
     ] = None,
     max_findings: Annotated[
-        int, typer.Option(help="Findings shown per check in the terminal summary.", min=0)
+        int,
+        typer.Option(
+            help="Findings shown per check in the terminal summary.",
+            metavar="N",
+            min=0,
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = 5,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     namespace: Namespaces = None,
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 60.0,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    verbose: Verbose = 0,
+    debug: Debug = False,
 ) -> None:
     """Scan manifests, a snapshot or a live cluster, and report the zero-trust posture."""
     from zt_audit.cli.outputs import plan_outputs
@@ -231,8 +311,8 @@ def snapshot(
     namespace: Namespaces = None,
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 60.0,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    verbose: Verbose = 0,
+    debug: Debug = False,
 ) -> None:
     """Collect the cluster (Secrets as metadata only) into a file to scan offline later."""
     from zt_audit.cli.snapshot_command import run_snapshot_command
@@ -288,7 +368,7 @@ def report(
     max_findings: Annotated[
         int, typer.Option(help="Findings shown per check in the summaries.", min=0)
     ] = 5,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    debug: Debug = False,
 ) -> None:
     """Render a saved JSON report again, in any format, without rescanning."""
     from zt_audit.cli.report_command import run_report_command
@@ -363,8 +443,8 @@ def mtls(
     mesh_root_namespace: Annotated[
         str | None, typer.Option(help="Istio root namespace (default istio-system).")
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    verbose: Verbose = 0,
+    debug: Debug = False,
 ) -> None:
     """Show the effective mTLS mode of every workload port, and what decided it."""
     from zt_audit.cli.mtls import MtlsRequest, run_mtls_command
@@ -400,8 +480,8 @@ def reach(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TABLE,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    verbose: Verbose = 0,
+    debug: Debug = False,
 ) -> None:
     """May SRC connect to DST under the network policies, and why; without --from and --to,
     every allowed connection. Exit 0 allowed, 1 denied, 2 usage error."""

@@ -9,6 +9,8 @@ import typer
 
 from zt_audit.cli.live import LiveOptions
 
+PANEL = "Live cluster (with no PATH)"
+
 Kubeconfig = Annotated[
     Path | None,
     typer.Option(
@@ -16,11 +18,17 @@ Kubeconfig = Annotated[
         metavar="FILE",
         help="Kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then the pod's "
         "service account).",
+        rich_help_panel=PANEL,
     ),
 ]
 Context = Annotated[
     str | None,
-    typer.Option("--context", metavar="NAME", help="Kubeconfig context (default: current)."),
+    typer.Option(
+        "--context",
+        metavar="NAME",
+        help="Kubeconfig context (default: current).",
+        rich_help_panel=PANEL,
+    ),
 ]
 Namespaces = Annotated[
     list[str] | None,
@@ -29,15 +37,25 @@ Namespaces = Annotated[
         "-n",
         metavar="NS",
         help="Collect only this namespace (repeatable); cluster-scoped kinds are still read.",
+        rich_help_panel=PANEL,
     ),
 ]
 AllNamespaces = Annotated[
     bool,
-    typer.Option("--all-namespaces", "-A", help="Collect every namespace (the default)."),
+    typer.Option(
+        "--all-namespaces",
+        "-A",
+        help="Collect every namespace (the default).",
+        rich_help_panel=PANEL,
+    ),
 ]
 RequestTimeout = Annotated[
     float,
-    typer.Option(metavar="SECONDS", help="Give up on an API request after this long."),
+    typer.Option(
+        metavar="SECONDS",
+        help="Give up on an API request after this long.",
+        rich_help_panel=PANEL,
+    ),
 ]
 
 
