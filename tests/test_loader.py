@@ -170,6 +170,24 @@ def _load_with(tmp_path: Path, name: str, content: bytes):
     return load_inventory([str(tmp_path)]), bad
 
 
+def test_an_unrendered_helm_template_is_named_as_such():
+    template = CORPORA / "microservices-demo" / "helm-chart" / "templates" / "adservice.yaml"
+    inventory = load_inventory([str(template)])
+    assert len(inventory) == 0
+    [error] = map(str, inventory.errors)
+    assert error.startswith(f"{template}:15: invalid YAML: ")
+    assert "unrendered Helm or Go template" in error and "helm template" in error
+    assert "\n" not in error
+
+
+def test_template_braces_in_valid_yaml_are_plain_text(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\ndata:\n  a: '{{ x }}'\n")
+    inventory = load_inventory([str(path)])
+    assert inventory.errors == []
+    assert inventory.get("ConfigMap", "default", "t").obj["data"] == {"a": "{{ x }}"}
+
+
 def test_syntax_error_names_file_and_line_and_keeps_earlier_documents(tmp_path):
     content = (
         b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: before\n---\n"

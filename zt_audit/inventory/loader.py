@@ -202,15 +202,25 @@ def _load_text(text: str, name: str, result: LoadResult) -> None:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        reason = (error.problem or error.context or "invalid YAML").strip()
         # The parser cannot resynchronise after a syntax error: the rest of the file is lost.
-        result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
+        result.problems.append(InputProblem(name, line, _syntax_error(error, text)))
     except yaml.YAMLError as error:
         result.problems.append(InputProblem(name, None, f"invalid YAML: {error}"))
     finally:
         loader.dispose()
         if collecting:
             gc.enable()
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, text: str) -> str:
+    reason = (error.problem or error.context or "invalid YAML").strip()
+    if "{{" in text and "}}" in text:
+        # Chart templates are the most common YAML that is not YAML yet.
+        return (
+            f"invalid YAML: {reason} (an unrendered Helm or Go template? scan the output "
+            "of 'helm template', e.g. helm template NAME CHART | zt-audit scan -)"
+        )
+    return f"invalid YAML: {reason}"
 
 
 def _span(start: yaml.Mark, end: yaml.Mark, shift: int = 0) -> Span:
@@ -240,8 +250,7 @@ def _load_unusual(text: str, document: yamlstream.Document, name: str, result: L
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else start.line + 1
-        reason = (error.problem or error.context or "invalid YAML").strip()
-        result.problems.append(InputProblem(name, line, f"invalid YAML: {reason}"))
+        result.problems.append(InputProblem(name, line, _syntax_error(error, text)))
         return
     except yaml.YAMLError as error:
         result.problems.append(InputProblem(name, start.line + 1, f"invalid YAML: {error}"))
