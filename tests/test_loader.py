@@ -182,7 +182,7 @@ def test_an_unrendered_helm_template_is_named_as_such():
 
 def test_template_braces_in_valid_yaml_are_plain_text(tmp_path):
     path = tmp_path / "ok.yaml"
-    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\ndata:\n  a: '{{ x }}'\n")
+    path.write_text("kind: ConfigMap\napiVersion: v1\nmetadata: {name: t}\ndata: {a: '{{ x }}'}\n")
     inventory = load_inventory([str(path)])
     assert inventory.errors == []
     assert inventory.get("ConfigMap", "default", "t").obj["data"] == {"a": "{{ x }}"}
