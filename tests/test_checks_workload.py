@@ -209,14 +209,14 @@ EXPECTED = {
                 95,
                 JC,
                 "container report of CronJob legacy/report has a writable root filesystem: "
-                "'securityContext' is a required property",
+                "securityContext is not set",
             ),
             (
                 "warn",
                 26,
                 f"{C}.securityContext",
                 "container agent of Deployment legacy/build-agent has a writable root filesystem: "
-                "'readOnlyRootFilesystem' is a required property",
+                "securityContext.readOnlyRootFilesystem is not set",
             ),
         ],
     ),

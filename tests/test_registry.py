@@ -70,10 +70,55 @@ def test_declarative_checks_from_a_checks_dir():
         (
             "spec.template.spec.containers[0]",
             "container nginx of Deployment default/list-deployment-test has no memory limit: "
-            "'resources' is a required property",
+            "resources is not set",
         )
     ]
     assert result_of(outcome, "ACME-11").status is Status.PASS
+
+
+DEVIATIONS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.0
+          resources: {limits: {memory: 1Gi}}
+          securityContext: {readOnlyRootFilesystem: false}
+        - name: sidecar
+          image: ghcr.io/acme/sidecar:1.0
+          resources: {limits: "1Gi"}
+          securityContext: {readOnlyRootFilesystem: "yes"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80}]}
+"""
+
+
+def test_declarative_findings_say_what_the_manifest_holds(tmp_path):
+    """Violations are explained in the manifest's terms, not in JSON Schema's."""
+    manifest = tmp_path / "deviations.yaml"
+    manifest.write_text(DEVIATIONS)
+    outcome = scan_files(manifest, registry=discover([PLUGINS / "declarative"]))
+    messages = {
+        check: [f.message.split(": ", 1)[1] for f in result_of(outcome, check).findings]
+        for check in ("RT-10", "ACME-10", "ACME-11")
+    }
+    assert messages == {
+        "RT-10": [
+            "securityContext.readOnlyRootFilesystem is false, not true",
+            "securityContext.readOnlyRootFilesystem is 'yes', not true",
+        ],
+        "ACME-10": ["resources.limits is '1Gi', not of type object"],
+        "ACME-11": ["spec.type is 'NodePort'"],
+    }
 
 
 def test_an_invalid_definition_is_rejected_with_its_file_and_field():
@@ -117,3 +162,44 @@ def test_select_and_skip():
         registry.select(["RT-99"])
     with pytest.raises(UsageError, match="unknown check ID"):
         registry.select(skip=["nope"])
+
+
+TOKEN_CHECK = """
+id: ACME-12
+title: Containers take no token from a literal environment value
+pillar: data
+severity: high
+stage: initial
+logic: declarative
+description: No container sets API_TOKEN to a literal value.
+rationale: Literal tokens end up in every copy of the manifest.
+remediation: Read the token from a Secret through valueFrom.
+match:
+  target: Container
+  message: "container {container} of {kind} {namespace}/{name} has a literal API_TOKEN"
+  schema:
+    properties:
+      env:
+        items:
+          properties: {value: {type: "null"}}
+"""
+
+
+def test_a_declarative_finding_never_quotes_a_value_that_may_be_a_credential(tmp_path):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "ACME-12.yaml").write_text(TOKEN_CHECK)
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+        "  containers:\n    - name: c\n      image: ghcr.io/acme/c:1.0\n"
+        "      env: [{name: API_TOKEN, value: s3cr3t-canary-0042}]\n"
+    )
+    outcome = scan_files(manifest, registry=discover([checks]))
+    [finding] = result_of(outcome, "ACME-12").findings
+    assert finding.field == "spec.containers[0].env[0].value"
+    assert finding.message == (
+        "container c of Pod shop/p has a literal API_TOKEN: env.0.value is a string, "
+        "not of type null"
+    )
+    assert "s3cr3t" not in finding.message

@@ -30,7 +30,8 @@ def declarative_evaluator(spec: CheckSpec):
                 continue
             error = errors[0]
             detail_path: FieldPath = (*path, *error.absolute_path)
-            message = _format(match["message"], names) + f": {error.message}"
+            reveal = resource.kind != "Secret" and not SENSITIVE.intersection(map(str, detail_path))
+            message = f"{_format(match['message'], names)}: {_explain(error, reveal)}"
             findings.append(ctx.finding(resource, detail_path, message, status=violation))
         unit = {"Container": "containers", "PodSpec": "pods", "Object": "objects"}[target]
         if "pass" in spec.thresholds and evaluated:
@@ -85,6 +86,45 @@ def _names(resource: Resource) -> dict[str, str]:
         "name": resource.name,
         "namespace": resource.namespace or "",
     }
+
+
+# Fields whose text may be a credential: a finding names their type, never their value.
+SENSITIVE = frozenset({"env", "value", "data", "stringData", "binaryData", "args", "command"})
+
+
+def _explain(error: jsonschema.ValidationError, reveal: bool) -> str:
+    """The first violation in the words of the manifest, not of JSON Schema.
+
+    Strings are quoted only where ``reveal`` allows and when short; JSON Schema's own
+    messages, which quote any value, are used only for keywords that name no value.
+    """
+    where = ".".join(str(part) for part in error.absolute_path)
+    instance, expected = error.instance, error.validator_value
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = next((key for key in expected if key not in instance), "?")
+        return f"{where + '.' if where else ''}{missing} is not set"
+    shown = _json(instance) if reveal or not isinstance(instance, str) else "a string"
+    if error.validator == "const":
+        return f"{where or 'the value'} is {shown}, not {_json(expected)}"
+    if error.validator == "enum":
+        return f"{where or 'the value'} is {shown}, not one of {', '.join(map(_json, expected))}"
+    if error.validator == "not":
+        return f"{where or 'the value'} is {shown}"
+    if error.validator == "type":
+        return f"{where or 'the value'} is {shown}, not of type {expected}"
+    return f"{where or 'the value'} does not satisfy '{error.validator}'"
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 63 else "a long string"
+    if isinstance(value, int | float):
+        return str(value)
+    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "?"
 
 
 def _format(template: str, names: dict[str, str]) -> str:
