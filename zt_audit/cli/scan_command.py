@@ -66,7 +66,7 @@ def run_scan_command(request: ScanRequest, env: Environment) -> int:
         )
         report["baseline"] = diff.as_dict()
     _write_report(report, request, env)
-    status = _exit_status(outcome, request, env)
+    status = _exit_status(outcome, report, request, env)
     if diff is not None and request.fail_on_new is not None and status != ExitStatus.USAGE_ERROR:
         new = diff.new_at_least(request.fail_on_new.value)
         if new:
@@ -101,7 +101,7 @@ def _write_report(report: dict, request: ScanRequest, env: Environment) -> None:
     write_outputs(report, targets, options, env)
 
 
-def _exit_status(outcome: ScanOutcome, request: ScanRequest, env: Environment) -> int:
+def _exit_status(outcome: ScanOutcome, report: dict, request: ScanRequest, env: Environment) -> int:
     status = ExitStatus.OK
     if request.fail_under is not None:
         overall = outcome.scorecard.overall_score
@@ -117,12 +117,14 @@ def _exit_status(outcome: ScanOutcome, request: ScanRequest, env: Environment) -
             )
             status = ExitStatus.GATE_FAILED
     if request.fail_on is not None:
-        failing = outcome.failing(request.fail_on)
-        if failing:
-            ids = ", ".join(item.check.id for item in failing)
+        failing = {item.check.id for item in outcome.failing(request.fail_on)}
+        waived = [c["id"] for c in report["checks"] if c["id"] in failing and c["waived"]]
+        counted = sorted(failing - set(waived), key=[c["id"] for c in report["checks"]].index)
+        if counted:
+            note = f" ({len(waived)} more waived)" if waived else ""
             env.stderr.write(
-                f"zt-audit: gate failed: {len(failing)} check(s) of severity "
-                f"{request.fail_on.value} or worse failed: {ids}\n"
+                f"zt-audit: gate failed: {len(counted)} check(s) of severity "
+                f"{request.fail_on.value} or worse failed: {', '.join(counted)}{note}\n"
             )
             status = ExitStatus.GATE_FAILED
     if outcome.inventory.errors:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from zt_audit.analysis.signatures import load_signatures
+from zt_audit.engine.waivers import Waiver, parse_waivers
 from zt_audit.errors import UsageError
 
 DEFAULT_EXCLUDED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -31,6 +32,8 @@ class ScanConfig:
     # The "now" that freshness is judged against (ISO 8601); by default, the newest
     # timestamp in the input, so that the same input always gives the same report.
     reference_time: str | None = None
+    # Accepted risks: they change what fails a CI gate, never a status or the score.
+    waivers: tuple[Waiver, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path) -> ScanConfig:
@@ -78,6 +81,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, str) or not _is_timestamp(value):
             raise UsageError(f"{where}: reference_time must be an ISO 8601 timestamp")
         return value
+    if name == "waivers":
+        return parse_waivers(value, where)
     if name == "mesh_root_namespace":
         if not isinstance(value, str):
             raise UsageError(f"{where}: {name} must be a string")

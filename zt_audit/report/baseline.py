@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +41,17 @@ class BaselineDiff:
     new: list[dict[str, Any]]
     fixed: int
     unchanged: int
+    waived: frozenset[str] = field(default=frozenset())  # fingerprints a waiver covers
 
     def new_at_least(self, severity: str) -> list[dict[str, Any]]:
+        """New failing findings of ``severity`` or worse that no waiver covers."""
         floor = SEVERITY_RANK[severity]
         return [
-            f for f in self.new if f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor
+            f
+            for f in self.new
+            if f["status"] == "fail"
+            and SEVERITY_RANK[f["severity"]] >= floor
+            and f["fingerprint"] not in self.waived
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,6 +92,12 @@ def compare(report: dict[str, Any], baseline: dict[str, Any], source: str) -> Ba
         new=new,
         fixed=len(before.keys() - current.keys()),
         unchanged=len(current.keys() & before.keys()),
+        waived=frozenset(
+            fingerprint(check["id"], finding)
+            for check in report["checks"]
+            for finding in check["findings"]
+            if "waived_by" in finding
+        ),
     )
 
 

@@ -8,6 +8,7 @@ gives the same bytes, ``generated_at`` aside.
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,9 +17,10 @@ from zt_audit import __version__
 from zt_audit.engine.model import CheckResult, CheckSpec, Finding, Status
 from zt_audit.engine.runner import Evaluated
 from zt_audit.report.posture import workload_posture
+from zt_audit.report.waivers import apply_waivers
 from zt_audit.scan import ScanOutcome
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @cache
@@ -32,7 +34,7 @@ def build_report(outcome: ScanOutcome) -> dict[str, Any]:
     counts = {status.value: 0 for status in Status}
     for item in outcome.evaluated:
         counts[item.result.status.value] += 1
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "zt-audit", "version": __version__},
         "generated_at": outcome.generated_at,
@@ -59,6 +61,14 @@ def build_report(outcome: ScanOutcome) -> dict[str, Any]:
         "checks": [check_entry(item) for item in outcome.evaluated],
         "workloads": workload_posture(outcome.context),
     }
+    apply_waivers(report, outcome.config.waivers, _today(outcome))
+    return report
+
+
+def _today(outcome: ScanOutcome) -> date:
+    """The day waivers are judged on: the reference time if one is set, else the scan's."""
+    moment = outcome.config.reference_time or outcome.generated_at
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).date()
 
 
 def check_entry(item: Evaluated) -> dict[str, Any]:

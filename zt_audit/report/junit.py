@@ -3,7 +3,8 @@
 One test suite per ZTMM pillar and one test case per check: a failing check is a
 ``failure``, a check that could not be evaluated is ``skipped`` with its reason (never a
 pass), a check that crashed is an ``error``. Warnings pass, with their findings printed in
-``system-out`` so that they stay visible.
+``system-out`` so that they stay visible. A failing check whose every finding is waived is
+``skipped`` with the waivers' reasons, owners and end dates: accepted, not fixed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from zt_audit.report.views import checks_by_pillar, object_label, where
+from zt_audit.report.views import (
+    check_waivers,
+    checks_by_pillar,
+    object_label,
+    waiver_text,
+    where,
+)
 
 # XML 1.0 cannot carry most control characters, even escaped; cluster text may hold them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -32,7 +39,7 @@ def render_junit(report: dict[str, Any]) -> str:
         _properties(suite, report)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for check in sorted(checks, key=lambda c: c["id"]):
-            outcome = _testcase(suite, pillar, check)
+            outcome = _testcase(suite, pillar, check, check_waivers(report, check))
             counts["tests"] += 1
             if outcome:
                 counts[outcome] += 1
@@ -48,7 +55,9 @@ def render_junit(report: dict[str, Any]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def _testcase(suite: ET.Element, pillar: str, check: dict[str, Any]) -> str | None:
+def _testcase(
+    suite: ET.Element, pillar: str, check: dict[str, Any], waivers: list[dict[str, Any]]
+) -> str | None:
     """Add the check's test case; return the counter it adds to, if any."""
     case = ET.SubElement(
         suite,
@@ -56,6 +65,11 @@ def _testcase(suite: ET.Element, pillar: str, check: dict[str, Any]) -> str | No
         {"classname": pillar, "name": _text(f"{check['id']} {check['title']}"), "time": "0"},
     )
     status, reason = check["status"], _text(check["reason"])
+    if status == "fail" and waivers:
+        accepted = "; ".join(waiver_text(w) for w in waivers)
+        skipped = ET.SubElement(case, "skipped", {"message": _text(f"waived: {accepted}")})
+        skipped.text = _details(check)
+        return "skipped"
     if status == "fail":
         failure = ET.SubElement(
             case, "failure", {"message": reason, "type": check["effective_severity"]}
@@ -87,8 +101,11 @@ def _details(check: dict[str, Any]) -> str:
             part for part in (where(finding["location"]), object_label(finding["object"])) if part
         )
         field = f" [{finding['field']}]" if finding["field"] else ""
+        waived = f"[waived #{finding['waived_by'] + 1}] " if "waived_by" in finding else ""
         lines.append(
-            f"- {place}{field}: {finding['message']}" if place else f"- {finding['message']}{field}"
+            f"- {waived}{place}{field}: {finding['message']}"
+            if place
+            else f"- {waived}{finding['message']}{field}"
         )
     lines.append(f"Remediation: {' '.join(check['remediation'].split())}")
     return _text("\n".join(lines) + "\n")

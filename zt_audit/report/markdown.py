@@ -46,6 +46,8 @@ def render_markdown(report: dict[str, Any], *, max_findings: int = 5) -> str:
     lines = _headline(report)
     lines += ["", *_pillar_table(report)]
     lines += ["", *_problems(report, max_findings)]
+    if report.get("waivers"):
+        lines += ["", *_waivers(report["waivers"])]
     unobserved = unobserved_checks(report)
     if unobserved:
         lines += ["", *_unobserved(unobserved)]
@@ -123,17 +125,39 @@ def _problems(report: dict[str, Any], max_findings: int) -> list[str]:
         lines.append(
             f"- **{STATUS_LABEL[check['status']]}** {text(check['id'])} "
             f"({check['effective_severity']}) {text(check['title'])}: {text(check['reason'])}"
+            + (" *(waived)*" if check.get("waived") else "")
         )
         for finding in check["findings"][:max_findings]:
             place = where(finding["location"]) or object_label(finding["object"])
             prefix = f"{code(place)} " if place else ""
             mark = "**new** " if is_new(new, check, finding) else ""
+            if "waived_by" in finding:
+                mark += f"*waived \\#{finding['waived_by'] + 1}* "
             lines.append(f"  - {mark}{prefix}{text(finding['message'])}")
         hidden = len(check["findings"]) - max_findings
         if hidden > 0:
             lines.append(f"  - and {hidden} more in the full report")
     if len(problems) > MAX_CHECKS:
         lines.append(f"- and {len(problems) - MAX_CHECKS} more checks in the full report")
+    return lines
+
+
+def _waivers(waivers: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "### Waivers",
+        "",
+        "Accepted risks: they change what fails a CI gate, never a status or the score.",
+        "",
+        "| # | Check | Objects | Status | Covers | Owner | Until | Reason |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for number, waiver in enumerate(waivers, start=1):
+        objects = ", ".join(code(o) for o in waiver["objects"]) or "the whole check"
+        status = f"**{waiver['status']}**" if waiver["status"] != "active" else "active"
+        lines.append(
+            f"| {number} | {text(waiver['check'])} | {objects} | {status} | {waiver['covers']} "
+            f"| {text(waiver['owner'])} | {text(waiver['expires'])} | {text(waiver['reason'])} |"
+        )
     return lines
 
 

@@ -15,12 +15,15 @@ from typing import Any
 from urllib.parse import quote
 
 from zt_audit.report.views import (
+    check_waivers,
     finding_remediation,
     finding_severity,
+    finding_waiver,
     is_new,
     new_findings,
     object_label,
     sentence,
+    waiver_text,
 )
 
 SARIF_SCHEMA = (
@@ -49,7 +52,7 @@ def render_sarif(report: dict[str, Any]) -> str:
         result
         for check in checks
         if check["status"] in ("fail", "warn")
-        for result in _results(check, rule_index[check["id"]], new, anchor)
+        for result in _results(report, check, rule_index[check["id"]], new, anchor)
     ]
     log = {
         "$schema": SARIF_SCHEMA,
@@ -110,7 +113,11 @@ def _rule(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def _results(
-    check: dict[str, Any], index: int, new: set[str] | None, anchor: dict[str, Any]
+    report: dict[str, Any],
+    check: dict[str, Any],
+    index: int,
+    new: set[str] | None,
+    anchor: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """One result per finding, or one for the check when it failed without any."""
     findings = check["findings"] or [None]
@@ -135,6 +142,14 @@ def _results(
             result["properties"]["field"] = finding["field"]
         if finding and new is not None:
             result["baselineState"] = "new" if is_new(new, check, finding) else "unchanged"
+        waivers = [finding_waiver(report, finding)] if finding else check_waivers(report, check)
+        if any(waivers):
+            # Code-scanning services list suppressed results apart and do not alert on them.
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": waiver_text(w)}
+                for w in waivers
+                if w
+            ]
         results.append(result)
     return results
 

@@ -26,6 +26,8 @@ STATUS_LABEL = {
     "error": "ERROR",
 }
 SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+WAIVED_STYLE = "blue"
+WAIVER_STATUS_STYLE = {"active": "blue", "expired": "bold red", "unused": "yellow"}
 STAGE_STYLE = {
     "traditional": "red",
     "initial": "yellow",
@@ -51,6 +53,8 @@ def render_terminal(report: dict[str, Any], console: Console, *, max_findings: i
     console.print(_header(report))
     console.print(_pillar_table(report))
     console.print(_problem_checks(report, max_findings))
+    if report.get("waivers"):
+        console.print(_waivers(report["waivers"]))
     unobservable = [c for c in report["checks"] if c["status"] in ("not_observable", "error")]
     if unobservable:
         console.print(_unobservable(unobservable))
@@ -153,6 +157,7 @@ def _problem_checks(report: dict[str, Any], max_findings: int) -> Group:
                 f" {check['id']:<8} ",
                 (f"{check['effective_severity']:<8}", "bold"),
                 f" {check['title']} — {check['reason']}",
+                (" (waived)" if check.get("waived") else "", WAIVED_STYLE),
             )
         )
         findings = check["findings"]
@@ -175,6 +180,8 @@ def _finding_line(finding: dict[str, Any]) -> Text:
     if location:
         where = f"{location['file']}:{location['line']}" if location["line"] else location["file"]
     text = Text("      - ")
+    if "waived_by" in finding:
+        text.append(f"[waived #{finding['waived_by'] + 1}] ", style=WAIVED_STYLE)
     if where:
         text.append(where, style="cyan")
         text.append(" ")
@@ -182,6 +189,21 @@ def _finding_line(finding: dict[str, Any]) -> Text:
     if finding["field"]:
         text.append(f" [{finding['field']}]", style="dim")
     return text
+
+
+def _waivers(waivers: list[dict[str, Any]]) -> Group:
+    lines = [Text("\nWaivers (they change CI gates, never the score)", style="bold")]
+    for number, waiver in enumerate(waivers, start=1):
+        scope = ", ".join(waiver["objects"]) or "the whole check"
+        lines.append(
+            Text.assemble(
+                f"  #{number} {waiver['check']:<8} ",
+                (f"{waiver['status']:<8}", WAIVER_STATUS_STYLE[waiver["status"]]),
+                f" covers {waiver['covers']}: {scope} — {waiver['reason']} "
+                f"(owner {waiver['owner']}, until {waiver['expires']})",
+            )
+        )
+    return Group(*lines)
 
 
 def _unobservable(checks: list[dict[str, Any]]) -> Group:

@@ -102,6 +102,33 @@ def is_new(new: set[str] | None, check: dict[str, Any], finding: dict[str, Any])
     return new is not None and fingerprint(check["id"], finding) in new
 
 
+def finding_waiver(report: dict[str, Any], finding: dict[str, Any] | None) -> dict | None:
+    """The waiver in force that covers a finding, if any."""
+    if finding is None or "waived_by" not in finding:
+        return None
+    return report["waivers"][finding["waived_by"]]
+
+
+def check_waivers(report: dict[str, Any], check: dict[str, Any]) -> list[dict[str, Any]]:
+    """The waivers in force that cover a waived check: its findings', or a whole-check one."""
+    if not check.get("waived"):
+        return []
+    waivers = report.get("waivers", [])
+    if check["findings"]:
+        indexes = sorted({f["waived_by"] for f in check["findings"] if "waived_by" in f})
+        return [waivers[i] for i in indexes]
+    return [
+        w
+        for w in waivers
+        if w["check"] == check["id"] and not w["objects"] and w["status"] == "active"
+    ][:1]
+
+
+def waiver_text(waiver: dict[str, Any]) -> str:
+    """``reason (owner X, until DATE)``: what an auditor needs to see beside a waived item."""
+    return f"{waiver['reason']} (owner {waiver['owner']}, until {waiver['expires']})"
+
+
 def sentence(value: str) -> str:
     """``value`` ending with a full stop, so that another sentence can follow it."""
     value = value.strip()
