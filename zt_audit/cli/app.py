@@ -325,7 +325,7 @@ def snapshot(
 @checks_app.command("list")
 def checks_list(
     checks_dir: Annotated[
-        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+        list[Path] | None, typer.Option(help="Also load check definitions from DIR.", metavar="DIR")
     ] = None,
     output_format: Annotated[
         CatalogueFormat, typer.Option("--format", "-f", help="Output format.")
@@ -341,7 +341,7 @@ def checks_list(
 def checks_show(
     check_id: Annotated[str, typer.Argument(metavar="ID", help="A check ID such as RT-05.")],
     checks_dir: Annotated[
-        list[Path] | None, typer.Option(help="Also load check definitions from DIR.")
+        list[Path] | None, typer.Option(help="Also load check definitions from DIR.", metavar="DIR")
     ] = None,
 ) -> None:
     """Print one check's full documentation."""
@@ -366,7 +366,7 @@ def report(
         list[str] | None, typer.Option("--framework", metavar="NAME", help=FRAMEWORK_HELP)
     ] = None,
     max_findings: Annotated[
-        int, typer.Option(help="Findings shown per check in the summaries.", min=0)
+        int, typer.Option(help="Findings shown per check in the summaries.", metavar="N", min=0)
     ] = 5,
     debug: Debug = False,
 ) -> None:
@@ -405,13 +405,19 @@ def who_can(
     ],
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Manifest files or folders (.yaml, .yml, .json); '-' reads stdin."),
+        typer.Argument(
+            help="Manifest files or folders (.yaml, .yml, .json); '-' reads stdin.",
+            metavar="PATH",
+            show_default=False,
+        ),
     ] = None,
     namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", help="Ask within this namespace.")
+        str | None,
+        typer.Option("--namespace", "-n", metavar="NS", help="Ask within this namespace."),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="The object's name (for resourceNames rules).")
+        str | None,
+        typer.Option("--name", metavar="NAME", help="The object's name (for resourceNames rules)."),
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -428,20 +434,26 @@ def who_can(
 def mtls(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Manifest files or folders, or a snapshot; '-' reads stdin."),
+        typer.Argument(
+            help="Manifest files or folders, or a snapshot; '-' reads stdin.",
+            metavar="PATH",
+            show_default=False,
+        ),
     ] = None,
     namespace: Annotated[
         list[str] | None,
-        typer.Option("--namespace", "-n", help="Show only this namespace (repeatable)."),
+        typer.Option(
+            "--namespace", "-n", metavar="NS", help="Show only this namespace (repeatable)."
+        ),
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TABLE,
     config_file: Annotated[
-        Path | None, typer.Option("--config", help="Settings file (YAML).")
+        Path | None, typer.Option("--config", metavar="FILE", help="Settings file (YAML).")
     ] = None,
     mesh_root_namespace: Annotated[
-        str | None, typer.Option(help="Istio root namespace (default istio-system).")
+        str | None, typer.Option(metavar="NS", help="Istio root namespace (default istio-system).")
     ] = None,
     verbose: Verbose = 0,
     debug: Debug = False,
@@ -461,7 +473,11 @@ def mtls(
 def reach(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Manifest files or folders, or a snapshot; '-' reads stdin."),
+        typer.Argument(
+            help="Manifest files or folders, or a snapshot; '-' reads stdin.",
+            metavar="PATH",
+            show_default=False,
+        ),
     ] = None,
     source: Annotated[
         str | None,
@@ -472,10 +488,14 @@ def reach(
         typer.Option("--to", metavar="DST", help="[KIND/]NAMESPACE/NAME or an IP address."),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Destination port (any port when omitted).", min=1, max=65535)
+        int | None,
+        typer.Option(
+            metavar="PORT", help="Destination port (any port when omitted).", min=1, max=65535
+        ),
     ] = None,
     protocol: Annotated[
-        str | None, typer.Option(help="TCP, UDP or SCTP (TCP when --port is given).")
+        str | None,
+        typer.Option(metavar="PROTOCOL", help="TCP, UDP or SCTP (TCP when --port is given)."),
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
