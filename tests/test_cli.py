@@ -240,3 +240,12 @@ def test_a_reader_that_stops_early_ends_the_scan_quietly():
     process.stderr.close()
     assert process.wait() == -signal.SIGPIPE
     assert stderr == b""
+
+
+def test_the_summary_names_skipped_documents(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("replicaCount: 2\nimage: {repository: nginx}\n")
+    result = run_cli("scan", str(values), INSECURE)
+    assert result.code == 0
+    assert "Input warnings (1)" in result.stdout
+    assert f"{values}:1: not a Kubernetes object (no kind/apiVersion); skipped" in result.stdout

@@ -58,14 +58,23 @@ def render_terminal(report: dict[str, Any], console: Console, *, max_findings: i
     unobservable = [c for c in report["checks"] if c["status"] in ("not_observable", "error")]
     if unobservable:
         console.print(_unobservable(unobservable))
+    skipped = report["inventory"]["warnings"]
+    if skipped:
+        console.print(Text(f"\nInput warnings ({len(skipped)})", style="bold"))
+        for problem in skipped[:max_findings]:
+            console.print(Text(f"  {_place(problem)}: {problem['message']}", style="dim"))
+        if len(skipped) > max_findings:
+            more = len(skipped) - max_findings
+            console.print(Text(f"  … and {more} more (use --max-findings or -f json)", style="dim"))
     errors = report["inventory"]["errors"]
     if errors:
         console.print(Text(f"\nInput errors ({len(errors)})", style="bold red"))
         for problem in errors:
-            where = (
-                f"{problem['source']}:{problem['line']}" if problem["line"] else problem["source"]
-            )
-            console.print(Text(f"  {where}: {problem['message']}"))
+            console.print(Text(f"  {_place(problem)}: {problem['message']}"))
+
+
+def _place(problem: dict[str, Any]) -> str:
+    return f"{problem['source']}:{problem['line']}" if problem["line"] else problem["source"]
 
 
 def _header(report: dict[str, Any]) -> Group:
