@@ -75,8 +75,27 @@ def test_exit_2_for_an_unknown_check_id():
     assert result.stdout == ""
 
 
-def test_exit_2_for_an_unknown_option(capsys):
-    assert run_cli("scan", INSECURE, "--no-such-option").code == 2
+def test_exit_2_for_an_unknown_option():
+    result = run_cli("scan", INSECURE, "--no-such-option")
+    assert result.code == 2
+    assert result.stderr == (
+        "zt-audit scan: error: No such option: --no-such-option (see 'zt-audit scan --help')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "--fail-on", "bogus"], "zt-audit scan: error: Invalid value for '--fail-on'"),
+        (["who-can", "get"], "zt-audit who-can: error: Missing argument 'RESOURCE'."),
+        (["nonsense"], "zt-audit: error: No such command 'nonsense'."),
+    ],
+)
+def test_usage_errors_are_one_line(args, message):
+    result = run_cli(*args)
+    assert result.code == 2
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
 
 
 def test_exit_2_for_a_bad_config_file(tmp_path):

@@ -556,8 +556,9 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     command = typer.main.get_command(app)
     _ENV.append(environment)
     try:
-        # Commands end by raising typer.Exit with their status; usage errors exit 2.
-        command.main(args=args, prog_name="zt-audit", standalone_mode=True)
+        # Commands end by raising typer.Exit, which non-standalone mode returns as a status;
+        # usage errors come back as exceptions, for one line of our own (exit 2).
+        return _exit_code(command.main(args=args, prog_name="zt-audit", standalone_mode=False))
     except SystemExit as done:
         return _exit_code(done.code)
     except ZtAuditError as error:
@@ -569,6 +570,14 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         environment.stderr.write("zt-audit: interrupted\n")
         return 130
     except Exception as error:  # the last line of defence: one line, exit 3
+        usage = _usage_error(error)
+        if usage is not None:
+            if usage:
+                environment.stderr.write(f"{usage}\n")
+            return ExitStatus.USAGE_ERROR
+        if type(error).__name__ == "Abort":  # end of input at a prompt, or Ctrl-C
+            environment.stderr.write("zt-audit: interrupted\n")
+            return 130
         environment.stderr.write(
             f"zt-audit: internal error: {type(error).__name__}: {_one_line(str(error))} "
             "(rerun with --debug for the traceback)\n"
@@ -588,6 +597,24 @@ def run() -> None:
         # instead of an exit status that would read as a failed gate.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
+
+
+def _usage_error(error: Exception) -> str | None:
+    """The one line for a command-line usage error, or None if ``error`` is not one.
+
+    The command-line library is reached through typer only, so its errors are known by
+    their class names. A command run without arguments has printed its help already.
+    """
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if "ClickException" not in names:
+        return None
+    if "NoArgsIsHelpError" in names:
+        return ""
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None else "zt-audit"
+    message = _one_line(error.format_message())  # type: ignore[attr-defined]
+    see = f" (see '{path} --help')" if ctx is not None else ""
+    return f"{path}: error: {message}{see}"
 
 
 def _exit_code(code: object) -> int:
