@@ -379,6 +379,83 @@ def test_kyverno_enforcing_restricted_satisfies_pod_security(tmp_path):
     assert result_of(scan_files(manifest), "RT-04").status is Status.PASS
 
 
+NAMESPACES = "".join(
+    f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}, labels: {{tier: {tier}}}}}\n---\n"
+    for name, tier in (("web", "front"), ("legacy", "old"), ("batch", "back"), ("tools", "back"))
+)
+
+
+def _pod_security(tmp_path, spec: str, rule: str, podsecurity: str) -> dict[str, str]:
+    """The level RT-04 finds in each namespace under one Kyverno podSecurity rule."""
+    manifest = tmp_path / "kyverno.yaml"
+    manifest.write_text(
+        NAMESPACES + "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: psa}\n"
+        f"spec:\n{spec}  rules:\n  - name: pss\n{rule}"
+        f"    validate:\n      podSecurity: {podsecurity}\n"
+    )
+    return result_of(scan_files(manifest), "RT-04").facts["levels"]
+
+
+ALL_PODS = "    match: {any: [{resources: {kinds: [Pod]}}]}\n"
+
+
+@pytest.mark.parametrize(
+    ("spec", "rule", "podsecurity", "expected"),
+    [
+        # Kyverno docs (policy settings): an excluded namespace is not validated at all.
+        (
+            "  validationFailureAction: Enforce\n",
+            ALL_PODS + "    exclude: {any: [{resources: {namespaces: [legacy]}}]}\n",
+            "{level: restricted, version: latest}",
+            {"web": "restricted", "legacy": "none", "batch": "restricted", "tools": "restricted"},
+        ),
+        # match by namespaceSelector: only the selected namespaces are covered.
+        (
+            "  validationFailureAction: Enforce\n",
+            "    match: {any: [{resources: {kinds: [Pod], namespaceSelector: "
+            "{matchLabels: {tier: back}}}}]}\n",
+            "{level: baseline, version: latest}",
+            {"web": "none", "legacy": "none", "batch": "baseline", "tools": "baseline"},
+        ),
+        # validationFailureActionOverrides: Audit in one namespace takes it out of enforcement.
+        (
+            "  validationFailureAction: Enforce\n  validationFailureActionOverrides:\n"
+            "  - {action: Audit, namespaces: [tools]}\n",
+            ALL_PODS,
+            "{level: restricted, version: latest}",
+            {"web": "restricted", "legacy": "restricted", "batch": "restricted", "tools": "none"},
+        ),
+        # ... and Enforce in one namespace enforces there only, under an Audit policy.
+        (
+            "  validationFailureAction: Audit\n  validationFailureActionOverrides:\n"
+            "  - {action: Enforce, namespaces: [web]}\n",
+            ALL_PODS,
+            "{level: restricted, version: latest}",
+            {"web": "restricted", "legacy": "none", "batch": "none", "tools": "none"},
+        ),
+        # podSecurity.exclude exempts controls: restricted with exemptions is not restricted.
+        (
+            "  validationFailureAction: Enforce\n",
+            ALL_PODS,
+            "{level: restricted, version: latest, exclude: "
+            "[{controlName: Capabilities, images: ['*']}]}",
+            {"web": "baseline", "legacy": "baseline", "batch": "baseline", "tools": "baseline"},
+        ),
+        # The default mode is Audit: nothing is enforced.
+        (
+            "",
+            ALL_PODS,
+            "{level: restricted, version: latest}",
+            {"web": "none", "legacy": "none", "batch": "none", "tools": "none"},
+        ),
+    ],
+)
+def test_kyverno_pod_security_counts_only_where_it_enforces(
+    tmp_path, spec, rule, podsecurity, expected
+):
+    assert _pod_security(tmp_path, spec, rule, podsecurity) == expected
+
+
 def test_wrong_field_types_do_not_crash_any_check(tmp_path):
     manifest = tmp_path / "odd.yaml"
     manifest.write_text(

@@ -11,6 +11,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
+from zt_audit.analysis.admission.kyverno import PodSecurityRule, pod_security_rules
 from zt_audit.engine.context import ScanContext, from_findings, not_applicable, not_observable
 from zt_audit.engine.model import CheckResult, Finding, Severity, Stage, Status
 from zt_audit.engine.registry import Implementation
@@ -76,29 +77,19 @@ def _psa_level(labels: dict[str, str], key: str) -> str | None:
     return value if value in PSA_LEVELS else None
 
 
-def _engine_level(ctx: ScanContext) -> str | None:
-    """The strictest Pod Security level enforced cluster-wide by Kyverno, if any."""
-    best = None
-    for policy in ctx.inventory.of_kind("ClusterPolicy", group="kyverno.io"):
-        spec = policy.spec
-        rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
-        for rule in rules:
-            validate = rule.get("validate") if isinstance(rule, dict) else None
-            if not isinstance(validate, dict) or not isinstance(validate.get("podSecurity"), dict):
-                continue
-            action = validate.get("failureAction") or spec.get("validationFailureAction")
-            level = validate["podSecurity"].get("level")
-            enforced = str(action).lower() == "enforce" and level in PSA_LEVELS
-            if enforced and (best is None or PSA_LEVELS.index(level) > PSA_LEVELS.index(best)):
-                best = level
-    return best
+def _engine_level(
+    rules: list[PodSecurityRule], namespace: str, labels: dict[str, str] | None
+) -> str | None:
+    """The strictest Pod Security level a policy engine enforces in ``namespace``."""
+    levels = [r.level for r in rules if r.enforced_in(namespace, labels) is True]
+    return max(levels, key=PSA_LEVELS.index, default=None)
 
 
 def pod_security_admission(ctx: ScanContext) -> CheckResult:
     namespaces = [ns for ns in ctx.namespaces() if ns != "default" or _used(ctx, ns)]
     if not namespaces:
         return not_applicable("no namespaces in scope")
-    engine = _engine_level(ctx)
+    rules = pod_security_rules(ctx.inventory)
     findings: list[Finding] = []
     unknown: list[str] = []
     levels: dict[str, str] = {}
@@ -109,6 +100,7 @@ def pod_security_admission(ctx: ScanContext) -> CheckResult:
             continue
         labels = namespace.labels if namespace is not None else {}
         enforced = _psa_level(labels, PSA_ENFORCE)
+        engine = _engine_level(rules, name, labels if namespace is not None else None)
         if engine and (enforced is None or PSA_LEVELS.index(engine) > PSA_LEVELS.index(enforced)):
             enforced = engine
         levels[name] = enforced or ("audit-only" if _audit_only(labels) else "none")
@@ -158,7 +150,13 @@ def pod_security_admission(ctx: ScanContext) -> CheckResult:
         unit="namespaces",
         clean="every namespace enforces restricted ({ratio})",
         nothing="no namespaces in scope",
-        facts={"levels": levels, "engine": engine, "not_observed": unknown},
+        facts={
+            "levels": levels,
+            "engine_rules": [
+                {"rule": r.ref, "level": r.level, "enforced": r.enforced} for r in rules
+            ],
+            "not_observed": unknown,
+        },
     )
     if result.status is Status.WARN:
         # Baseline everywhere evidences the Initial stage fully and Advanced only half.

@@ -10,7 +10,8 @@ default is Audit. Namespace overrides (``validationFailureActionOverrides``) app
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from zt_audit.analysis.admission.controls import ImageControl
@@ -76,6 +77,72 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
             applies=_namespace_test(policy, rule, {}),
             fail_open=fail_open,
         )
+
+
+PSS_LEVELS = ("privileged", "baseline", "restricted")
+
+
+@dataclass(frozen=True)
+class PodSecurityRule:
+    """A Kyverno ``validate.podSecurity`` rule: a Pod Security Standard enforced by policy."""
+
+    policy: Resource
+    index: int
+    level: str  # the profile actually held: one step down when controls are excluded
+    enforced: bool  # the rule's own mode, before namespace overrides
+    applies: Callable[[str, dict[str, str] | None], bool | None]
+    overridden: Callable[[str], bool]
+    exclusions: int
+
+    def enforced_in(self, namespace: str, labels: dict[str, str] | None) -> bool | None:
+        """Whether the rule rejects non-conforming pods of ``namespace`` (None: unknown)."""
+        applies = self.applies(namespace, labels)
+        if applies is not True:
+            return applies
+        # An override naming this namespace has already decided the mode in ``applies``.
+        return True if self.overridden(namespace) else self.enforced
+
+    @property
+    def ref(self) -> str:
+        return f"{self.policy.ref} rules[{self.index}]"
+
+
+def pod_security_rules(inventory: Inventory) -> list[PodSecurityRule]:
+    """Every Kyverno rule that validates pods against a Pod Security Standard.
+
+    Excluded controls (``podSecurity.exclude``) weaken the profile: a restricted rule with
+    exclusions is credited as baseline, a baseline one as privileged.
+    """
+    found = []
+    for policy in inventory.of_kind("ClusterPolicy", "Policy", group="kyverno.io"):
+        rules = policy.spec.get("rules")
+        for index, rule in enumerate(rules if isinstance(rules, list) else []):
+            validate = rule.get("validate") if isinstance(rule, dict) else None
+            security = validate.get("podSecurity") if isinstance(validate, dict) else None
+            if not isinstance(security, dict) or not _applies_to_pods(rule):
+                continue
+            level = security.get("level")
+            if level not in PSS_LEVELS:
+                continue
+            exclude = security.get("exclude")
+            exclusions = len(exclude) if isinstance(exclude, list) else 0
+            if exclusions:
+                level = PSS_LEVELS[max(PSS_LEVELS.index(level) - 1, 0)]
+            overrides = _overrides(policy, rule)
+            found.append(
+                PodSecurityRule(
+                    policy=policy,
+                    index=index,
+                    level=level,
+                    enforced=_mode(policy, rule, {}).lower() == "enforce",
+                    applies=_namespace_test(policy, rule, {}),
+                    overridden=lambda ns, o=overrides: any(
+                        name_matches(item.get("namespaces"), ns) for item in o
+                    ),
+                    exclusions=exclusions,
+                )
+            )
+    return sorted(found, key=lambda r: (str(r.policy.ref), r.index))
 
 
 def _checks_images(validate: dict[str, Any]) -> bool:
