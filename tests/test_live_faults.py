@@ -94,7 +94,10 @@ def test_an_unreachable_server_is_a_one_line_error(kubeconfig: Path):
     result = run_cli("scan", "--kubeconfig", str(kubeconfig), "--context", "unreachable")
 
     assert result.code == 2
-    assert result.stderr.startswith("zt-audit: error: https://127.0.0.1:1: cannot reach")
+    assert result.stderr.startswith(
+        "zt-audit: error: https://127.0.0.1:1: cannot reach the API server: "
+        "connection refused or host unreachable"
+    )
     assert result.stderr.count("\n") == 1
 
 

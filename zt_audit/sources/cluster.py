@@ -156,10 +156,11 @@ def _in_cluster() -> bool:
 def _describe_network_error(error: urllib3.exceptions.HTTPError) -> str:
     if isinstance(error, urllib3.exceptions.ReadTimeoutError):
         return "timed out waiting for the response"
-    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
-        return "timed out connecting"
+    # urllib3 makes NewConnectionError a ConnectTimeoutError: ask about it first.
     if isinstance(error, urllib3.exceptions.NewConnectionError):
         return "connection refused or host unreachable"
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return "timed out connecting"
     if isinstance(error, urllib3.exceptions.SSLError):
         return "TLS error (check the cluster's certificate authority)"
     if isinstance(error, urllib3.exceptions.ProtocolError):
