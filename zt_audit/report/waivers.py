@@ -70,7 +70,3 @@ def _status(in_force: bool, covers: int) -> str:
     if not in_force:
         return "expired"
     return "active" if covers else "unused"
-
-
-def is_waived(check: dict[str, Any]) -> bool:
-    return bool(check.get("waived"))
