@@ -354,3 +354,63 @@ def test_missing_path_is_an_error_but_other_inputs_are_read(tmp_path):
     inventory = load_inventory([str(tmp_path / "nope"), str(good)])
     assert [str(p) for p in inventory.errors] == [f"{tmp_path / 'nope'}: no such file or directory"]
     assert [r.name for r in inventory] == ["kept"]
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster"
+
+
+def _example_objects() -> list[dict]:
+    return [resource.obj for resource in load_inventory([str(EXAMPLE)])]
+
+
+def _as_loaded(path: Path, shift: tuple[int, int] = (0, 0)) -> list[tuple]:
+    lines, chars = shift
+    return [
+        (
+            json.dumps(r.obj, sort_keys=True),
+            r.origin.line - lines,
+            r.origin.column,
+            r.origin.start - chars,
+            r.origin.end - chars,
+        )
+        for r in load_inventory([str(path)])
+    ]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [{"indent": None}, {"indent": 1}, {"indent": 4}, {"separators": (",", ":")}],
+)
+@pytest.mark.parametrize("wrapper", ["List", "single"])
+def test_json_is_read_as_the_yaml_loader_reads_it(tmp_path, layout, wrapper):
+    """The JSON fast path gives the YAML loader's objects and spans, byte for byte."""
+    objects = _example_objects()
+    if wrapper == "single":
+        document: dict = objects[0]
+    else:
+        document = {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": objects}
+    text = json.dumps(document, ensure_ascii=False, **layout)
+    fast = tmp_path / "dump.json"
+    fast.write_text(text)
+    # A leading comment is not JSON, so the same text then goes through the YAML loader.
+    prefix = "# the same document\n"
+    slow = tmp_path / "dump-yaml.json"
+    slow.write_text(prefix + text)
+    assert _as_loaded(fast) == _as_loaded(slow, shift=(1, len(prefix)))
+    assert len(_as_loaded(fast)) == (1 if wrapper == "single" else len(objects))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"apiVersion": "v1", "kind": "List", "items": [{"kind": ]}', ":1: invalid YAML: "),
+        ("{" * 100_000, ":1: "),
+        ('{"apiVersion": "v1"}\n{"apiVersion": "v1"}\n', ":2: invalid YAML: "),
+    ],
+)
+def test_broken_json_gets_the_yaml_loaders_one_line_error(tmp_path, text, expected):
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    [error] = map(str, load_inventory([str(path)]).errors)
+    assert error.startswith(f"{path}{expected}")
+    assert "\n" not in error
