@@ -11,6 +11,7 @@ import codecs
 import gc
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, TextIO
 import yaml
 from yaml.constructor import SafeConstructor
 
+from zt_audit.gcpause import collector_paused
 from zt_audit.inventory import yamlstream
 from zt_audit.inventory.jsonfast import load_json
 from zt_audit.inventory.locate import Locator, Origin
@@ -35,6 +37,8 @@ STDIN_NAME = "<stdin>"
 MAX_DEPTH = yamlstream.MAX_DEPTH
 MAX_EXPANDED_NODES = yamlstream.MAX_EXPANDED_NODES
 MAX_FILE_BYTES = 512 * 1024 * 1024
+
+_LEADING_SPACE = re.compile(r"[ \t\r\n]*")
 
 
 class _Loader(yaml.CSafeLoader):
@@ -80,6 +84,13 @@ class LoadResult:
 
 def load_inventory(paths: Iterable[str], *, stdin: TextIO | None = None) -> Inventory:
     """Read every path (``-`` is standard input) into one inventory."""
+    # Loading makes millions of objects and no cycles: the collector would only walk them
+    # again and again. It waits until they are frozen out of its reach (below).
+    with collector_paused():
+        return _load_inventory(paths, stdin)
+
+
+def _load_inventory(paths: Iterable[str], stdin: TextIO | None) -> Inventory:
     result = LoadResult()
     for path in paths:
         if path == STDIN:
@@ -103,14 +114,16 @@ def load_text(text: str, source: str, *, description: str | None = None) -> Inve
     """Read objects held in memory (a cluster's collection) under the name ``source``."""
     result = LoadResult(sources=[source])
     result.locator.register_text(source, text)
-    _load_text(text, source, result)
-    resources = _deduplicate(result.resources, result.problems)
-    return Inventory(
-        resources,
-        locator=result.locator,
-        problems=result.problems,
-        description=description or source,
-    )
+    with collector_paused():
+        _load_text(text, source, result)
+        inventory = Inventory(
+            _deduplicate(result.resources, result.problems),
+            locator=result.locator,
+            problems=result.problems,
+            description=description or source,
+        )
+        gc.freeze()  # as in load_inventory
+    return inventory
 
 
 def _expand(path: Path, result: LoadResult) -> Iterator[Path]:
@@ -185,18 +198,25 @@ Span = tuple[int, int, int, int]
 
 
 def _load_text(text: str, name: str, result: LoadResult) -> None:
-    if text.lstrip(" \t\r\n").startswith("{"):
-        loaded = _load_json(text)
-        if loaded is not None:
-            data, spans = loaded
-            line = spans[id(data)][0]
-            _add_document(data, spans, line, name, result)
-            return
+    if not _load_json(text, name, result):
+        _load_yaml(text, name, result)
+
+
+def _load_json(text: str, name: str, result: LoadResult) -> bool:
+    """Read ``text`` as one JSON object if it is one; False leaves it to the YAML loader."""
+    first = _LEADING_SPACE.match(text)
+    if first is None or not text.startswith("{", first.end()):
+        return False
+    loaded = load_json(text)
+    if loaded is None:
+        return False
+    data, spans = loaded
+    _add_document(data, spans, spans[id(data)][0], name, result)
+    return True
+
+
+def _load_yaml(text: str, name: str, result: LoadResult) -> None:
     loader = _Loader(text)
-    # The cyclic garbage collector would otherwise rescan every object parsed so far,
-    # again and again; parsing creates no cycles, so pausing it halves the load time.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         for document in yamlstream.documents(loader):
             line = document.start.line + 1
@@ -216,8 +236,6 @@ def _load_text(text: str, name: str, result: LoadResult) -> None:
         result.problems.append(InputProblem(name, None, f"invalid YAML: {error}"))
     finally:
         loader.dispose()
-        if collecting:
-            gc.enable()
 
 
 def _syntax_error(error: yaml.MarkedYAMLError, text: str) -> str:
@@ -229,16 +247,6 @@ def _syntax_error(error: yaml.MarkedYAMLError, text: str) -> str:
             "of 'helm template', e.g. helm template NAME CHART | zt-audit scan -)"
         )
     return f"invalid YAML: {reason}"
-
-
-def _load_json(text: str) -> tuple[dict[str, Any], dict[int, Span]] | None:
-    collecting = gc.isenabled()
-    gc.disable()  # as for YAML: decoding makes many objects and no cycles
-    try:
-        return load_json(text)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _span(start: yaml.Mark, end: yaml.Mark, shift: int = 0) -> Span:
