@@ -37,6 +37,7 @@ class _Walker:
     def __init__(self, text: str) -> None:
         self.text = text
         self.spans: dict[int, Span] = {}
+        self.strings: dict[str, str] = {}
         self._line, self._line_start, self._counted = 1, 0, 0
 
     def document(self) -> tuple[dict[str, Any], dict[int, Span]]:
@@ -72,6 +73,7 @@ class _Walker:
         at = self._skip(at)
         while not text.startswith("]", at):
             item, end = _DECODER.raw_decode(text, at)
+            item = self._share(item)
             if isinstance(item, dict):
                 self.spans[id(item)] = self._span(at, end)
             items.append(item)
@@ -81,6 +83,18 @@ class _Walker:
             elif not text.startswith("]", at):
                 raise _NotPlain
         return items, at + 1
+
+    def _share(self, value: Any) -> Any:
+        """The value with its keys and short strings shared, as the YAML loader shares them:
+        a hundred thousand objects repeat the same few thousand names and labels."""
+        strings = self.strings
+        if isinstance(value, dict):
+            return {strings.setdefault(k, k): self._share(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._share(v) for v in value]
+        if isinstance(value, str) and len(value) <= 64:
+            return strings.setdefault(value, value)
+        return value
 
     def _expect(self, char: str, at: int) -> int:
         at = self._skip(at)
