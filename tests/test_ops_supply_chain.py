@@ -68,6 +68,22 @@ def test_audit_mode_and_fail_open_kyverno_verification_only_warns() -> None:
     )
 
 
+def test_an_audit_policy_enforces_where_an_override_says_enforce(tmp_path) -> None:
+    """Kyverno: validationFailureActionOverrides set the mode per namespace, both ways."""
+    policy = (SUPPLY / "kyverno-verify-audit.yaml").read_text()
+    policy = policy.replace("  failurePolicy: Ignore\n", "")
+    policy = policy.replace(
+        "  validationFailureAction: Audit\n",
+        "  validationFailureAction: Audit\n  validationFailureActionOverrides:\n"
+        "    - {action: Enforce, namespaces: [payments]}\n",
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
+    result = result_of(scan_files(WORKLOADS, path), "IMG-04")
+    assert result.facts["namespaces_covered"] == ["payments"]
+    assert result.reason.endswith("1 of 3 namespaces under enforced signature verification")
+
+
 def test_sigstore_counts_only_opted_in_namespaces_and_ignores_warn_mode() -> None:
     outcome = scan_files(WORKLOADS, SUPPLY / "sigstore.yaml")
     result = result_of(outcome, "IMG-04")

@@ -44,6 +44,7 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
             if not isinstance(entry, dict):
                 continue
             mode = _mode(policy, rule, entry)
+            enforced = _enforced_somewhere(policy, rule, entry)
             globs = entry.get("imageReferences")
             attestors = entry.get("attestors")
             verifies = isinstance(attestors, list) and bool(attestors)
@@ -53,7 +54,7 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
                 path=("spec", "rules", index, "verifyImages", number),
                 engine="Kyverno",
                 verifies=verifies and required,
-                enforced=mode.lower() == "enforce",
+                enforced=enforced,
                 mode=mode,
                 applies=_namespace_test(policy, rule, entry),
                 image_globs=tuple(g for g in globs if isinstance(g, str))
@@ -66,14 +67,13 @@ def _rule_controls(policy: Resource, index: int, rule: dict[str, Any]) -> Iterat
             )
     validate = rule.get("validate")
     if isinstance(validate, dict) and _checks_images(validate):
-        mode = _mode(policy, rule, {})
         yield ImageControl(
             resource=policy,
             path=("spec", "rules", index, "validate"),
             engine="Kyverno",
             verifies=False,
-            enforced=mode.lower() == "enforce",
-            mode=mode,
+            enforced=_enforced_somewhere(policy, rule, {}),
+            mode=_mode(policy, rule, {}),
             applies=_namespace_test(policy, rule, {}),
             fail_open=fail_open,
         )
@@ -89,18 +89,9 @@ class PodSecurityRule:
     policy: Resource
     index: int
     level: str  # the profile actually held: one step down when controls are excluded
-    enforced: bool  # the rule's own mode, before namespace overrides
-    applies: Callable[[str, dict[str, str] | None], bool | None]
-    overridden: Callable[[str], bool]
-    exclusions: int
-
-    def enforced_in(self, namespace: str, labels: dict[str, str] | None) -> bool | None:
-        """Whether the rule rejects non-conforming pods of ``namespace`` (None: unknown)."""
-        applies = self.applies(namespace, labels)
-        if applies is not True:
-            return applies
-        # An override naming this namespace has already decided the mode in ``applies``.
-        return True if self.overridden(namespace) else self.enforced
+    enforced: bool  # in some namespace, by its own mode or by an override
+    # Whether it rejects non-conforming pods of a namespace (None: labels unknown).
+    enforced_in: Callable[[str, dict[str, str] | None], bool | None]
 
     @property
     def ref(self) -> str:
@@ -124,22 +115,15 @@ def pod_security_rules(inventory: Inventory) -> list[PodSecurityRule]:
             level = security.get("level")
             if level not in PSS_LEVELS:
                 continue
-            exclude = security.get("exclude")
-            exclusions = len(exclude) if isinstance(exclude, list) else 0
-            if exclusions:
+            if security.get("exclude"):
                 level = PSS_LEVELS[max(PSS_LEVELS.index(level) - 1, 0)]
-            overrides = _overrides(policy, rule)
             found.append(
                 PodSecurityRule(
                     policy=policy,
                     index=index,
                     level=level,
-                    enforced=_mode(policy, rule, {}).lower() == "enforce",
-                    applies=_namespace_test(policy, rule, {}),
-                    overridden=lambda ns, o=overrides: any(
-                        name_matches(item.get("namespaces"), ns) for item in o
-                    ),
-                    exclusions=exclusions,
+                    enforced=_enforced_somewhere(policy, rule, {}),
+                    enforced_in=_namespace_test(policy, rule, {}),
                 )
             )
     return sorted(found, key=lambda r: (str(r.policy.ref), r.index))
@@ -177,8 +161,22 @@ def _overrides(policy: Resource, rule: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _namespace_test(policy: Resource, rule: dict[str, Any], entry: dict[str, Any]):
+def _enforced_somewhere(policy: Resource, rule: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Enforce by the rule's own mode, or by an override for some namespaces."""
+    if _mode(policy, rule, entry).lower() == "enforce":
+        return True
     overrides = _overrides(policy, rule) if not entry.get("failureAction") else []
+    return any(str(o.get("action", "")).lower() == "enforce" for o in overrides)
+
+
+def _namespace_test(policy: Resource, rule: dict[str, Any], entry: dict[str, Any]):
+    """Whether the rule is enforced on pods of a namespace (None: labels unknown).
+
+    A namespace override decides the mode where it names the namespace; elsewhere the
+    rule's own mode does, and an Audit rule is enforced nowhere.
+    """
+    overrides = _overrides(policy, rule) if not entry.get("failureAction") else []
+    enforced = _mode(policy, rule, entry).lower() == "enforce"
 
     def applies(namespace: str, labels: dict[str, str] | None) -> bool | None:
         if policy.kind == "Policy" and policy.namespace != namespace:
@@ -194,6 +192,8 @@ def _namespace_test(policy: Resource, rule: dict[str, Any], entry: dict[str, Any
             if isinstance(action, str) and name_matches(override.get("namespaces"), namespace):
                 # An override to Audit in this namespace takes the rule out of enforcement.
                 return action.lower() == "enforce"
+        if not enforced:
+            return False
         if matched is None or excluded is None:
             return None
         return True
