@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from zt_audit.inventory.yamlstream import SHARED_STRING_LENGTH
+
 # The same span as the YAML loader records: 1-based line, 0-based column, character span.
 Span = tuple[int, int, int, int]
 
@@ -92,7 +94,7 @@ class _Walker:
             return {strings.setdefault(k, k): self._share(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self._share(v) for v in value]
-        if isinstance(value, str) and len(value) <= 64:
+        if isinstance(value, str) and len(value) <= SHARED_STRING_LENGTH:
             return strings.setdefault(value, value)
         return value
 

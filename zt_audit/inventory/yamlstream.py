@@ -43,7 +43,7 @@ _BUILDERS = {
 _NULL = _CORE + "null"
 _MAP_TAGS = frozenset({None, "!", _CORE + "map"})
 _SEQ_TAGS = frozenset({None, "!", _CORE + "seq"})
-_SHARED_STRING_LENGTH = 64
+SHARED_STRING_LENGTH = 64
 
 
 @dataclass
@@ -187,7 +187,7 @@ class _Builder:
         tag = self._tag(event)
         text = event.value
         if tag in _TEXT_TAGS:
-            if len(text) <= _SHARED_STRING_LENGTH:
+            if len(text) <= SHARED_STRING_LENGTH:
                 return self.strings.setdefault(text, text)
             return text
         if tag == _NULL:
