@@ -118,10 +118,11 @@ def _exit_status(outcome: ScanOutcome, report: dict, request: ScanRequest, env: 
             status = ExitStatus.GATE_FAILED
     if request.fail_on is not None:
         failing = {item.check.id for item in outcome.failing(request.fail_on)}
-        waived = [c["id"] for c in report["checks"] if c["id"] in failing and c["waived"]]
-        counted = sorted(failing - set(waived), key=[c["id"] for c in report["checks"]].index)
+        checks = [c for c in report["checks"] if c["id"] in failing]
+        counted = [c["id"] for c in checks if not c["waived"]]
         if counted:
-            note = f" ({len(waived)} more waived)" if waived else ""
+            waived = len(checks) - len(counted)
+            note = f" ({waived} more waived)" if waived else ""
             env.stderr.write(
                 f"zt-audit: gate failed: {len(counted)} check(s) of severity "
                 f"{request.fail_on.value} or worse failed: {', '.join(counted)}{note}\n"
